@@ -1,0 +1,14 @@
+import { Type } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+
+/** Payload of ERROR (0xFF); the envelope's `id` is set when it answers a request. */
+export const ErrorPayload = Type.Object({
+  code: Type.Integer({ minimum: 0x100, maximum: 0xffff, description: 'Protocol error code (PROTOCOL.md "Error codes")' }),
+  message: Type.String(),
+  details: Type.Optional(Type.Unknown({ description: 'Client-safe context, e.g. the failing path' }))
+}, { $id: 'wirebox.error', title: 'ErrorPayload' })
+/** Payload of ERROR. */
+export type ErrorPayload = Static<typeof ErrorPayload>
+/** Compiled check for an ERROR payload. */
+export const ErrorPayloadCheck = TypeCompiler.Compile(ErrorPayload)

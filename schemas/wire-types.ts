@@ -1,0 +1,56 @@
+import { Kind, Type, TypeRegistry } from '@sinclair/typebox'
+import type { TSchema, TUnsafe } from '@sinclair/typebox'
+import { DTYPES } from '../lib/core/tagged-values.js'
+import type { NumericArray } from '../lib/core/tagged-values.js'
+
+/** Class of each dtype's typed array, for the schema's TypeScript type. */
+interface NdArrayTypes {
+  int8: Int8Array
+  uint8c: Uint8ClampedArray
+  int16: Int16Array
+  uint16: Uint16Array
+  int32: Int32Array
+  uint32: Uint32Array
+  float32: Float32Array
+  float64: Float64Array
+  int64: BigInt64Array
+  uint64: BigUint64Array
+}
+/** A dtype name. */
+export type DType = keyof NdArrayTypes
+
+/** Options of an NdArray schema. */
+export interface NdArrayOptions {
+  /** Fewest elements. */
+  minLength?: number
+  /** Most elements. */
+  maxLength?: number
+}
+
+/** The schema of an NdArray: TypeBox's Kind `WireboxNdArray`, JSON Schema extension `x-ndarray`. */
+export interface TNdArray<D extends DType> extends TUnsafe<NdArrayTypes[D]> {
+  dtype: D
+}
+
+const KIND = 'WireboxNdArray'
+if (!TypeRegistry.Has(KIND)) {
+  TypeRegistry.Set(KIND, (schema: TSchema & { dtype: string } & NdArrayOptions, value: unknown) => {
+    const Class = DTYPES[schema.dtype]
+    if (Class === undefined || !(value instanceof Class)) return false
+    const array = value as NumericArray
+    return (schema.minLength === undefined || array.length >= schema.minLength) &&
+      (schema.maxLength === undefined || array.length <= schema.maxLength)
+  })
+}
+
+/** A typed array of `dtype` (e.g. `NdArray('float32')` for a Float32Array), sent as `__ndarray__`. */
+export function NdArray<D extends DType> (dtype: D, options: NdArrayOptions = {}): TNdArray<D> {
+  if (!Object.hasOwn(DTYPES, dtype)) throw new TypeError(`Unknown dtype ${dtype}`)
+  return Type.Unsafe<NdArrayTypes[D]>({ [Kind]: KIND, dtype, 'x-ndarray': dtype, ...options }) as TNdArray<D>
+}
+
+/** A Date (MessagePack timestamp; JSON `__datetime__`). */
+export const DateTime = (): ReturnType<typeof Type.Date> => Type.Date()
+
+/** Bytes, a Uint8Array (MessagePack bin; JSON `__bytes__`). */
+export const Bytes = (): ReturnType<typeof Type.Uint8Array> => Type.Uint8Array()
