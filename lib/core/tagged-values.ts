@@ -162,7 +162,7 @@ function reviveNdarrayMap (value: Record<string, unknown>): NumericArray {
  */
 export function reviveJson (value: unknown, options: WalkOptions, depth = 0): unknown {
   if (typeof value === 'number') {
-    if (Number.isInteger(value) && Math.abs(value) >= TWO_POW_53 && Math.abs(value) < TWO_POW_64) {
+    if (Number.isInteger(value) && Math.abs(value) >= TWO_POW_53 && Math.abs(value) <= TWO_POW_64) {
       throw new errors.WIREBOX_ERR_UNSAFE_INTEGER(value)
     }
     return value
