@@ -41,6 +41,11 @@ for (const platform of [nodePlatform, webPlatform]) {
       const before = process.memoryUsage().rss
       const err = await rejectsWith(t, () => platform.decompress(algorithm, bomb, 1 << 20), 'WIREBOX_ERR_DECOMPRESSED_TOO_LARGE', 0x102)
       t.ok(err instanceof RangeError)
+      // past the inline budget (1 MiB) the node platform inflates in the pool: bounded there too
+      await rejectsWith(t, () => platform.decompress(algorithm, bomb, 8 << 20), 'WIREBOX_ERR_DECOMPRESSED_TOO_LARGE', 0x102)
+      const big = Buffer.alloc(3 << 20, 7)
+      const packed = await platform.compress(algorithm, big, 6)
+      t.same(Buffer.from(await platform.decompress(algorithm, packed, 4 << 20)), big, '3 MiB within a 4 MiB limit')
       t.ok(process.memoryUsage().rss - before < 100e6, 'did not inflate the whole 200 MB')
     })
 

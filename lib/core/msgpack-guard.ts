@@ -20,9 +20,9 @@ function bytesOf (s: string): Uint8Array {
   return new TextEncoder().encode(s)
 }
 
-function same (b: Uint8Array, at: number, len: number, name: Uint8Array): boolean {
-  if (len !== name.length) return false
-  for (let i = 0; i < len; i++) if (b[at + i] !== name[i]) return false
+/** True when the bytes at `at` are `name` (the caller has checked the length). */
+function same (b: Uint8Array, at: number, name: Uint8Array): boolean {
+  for (let i = 0; i < name.length; i++) if (b[at + i] !== name[i]) return false
   return true
 }
 
@@ -48,11 +48,11 @@ export class MessagePackGuard {
 
   /** Throws a catalog error when `b` is not one acceptable MessagePack value; else returns flags. */
   check (b: Uint8Array): number {
+    // Hot path: locals only, no closures, no DataView; lengths read by hand (big-endian).
     const n = b.length
     const left = this.#left
     const isMap = this.#isMap
     const inConstructor = this.#inConstructor
-    const view = new DataView(b.buffer, b.byteOffset, b.byteLength)
     let pos = 0
     let depth = 0
     let result = 0
@@ -60,53 +60,39 @@ export class MessagePackGuard {
     left[0] = 1
     isMap[0] = 0
 
-    const fail = (reason: string): never => {
-      throw new errors.WIREBOX_ERR_DECODE_FAILED('MessagePack', `${reason} at byte ${pos}`)
-    }
-    const need = (k: number): void => {
-      if (pos + k > n) fail('unexpected end of data')
-    }
-    const open = (count: number, map: boolean, ofConstructor: boolean): void => {
-      if (depth + 1 > this.#maxDepth) throw new errors.WIREBOX_ERR_TOO_DEEP(this.#maxDepth)
-      const items = map ? count * 2 : count
-      // Every item takes at least one byte: a count beyond the bytes left is a lie.
-      if (items > n - pos) fail(`${map ? 'map' : 'array'} of ${count} entries cannot fit in ${n - pos} bytes`)
-      depth++
-      left[depth] = items
-      isMap[depth] = map ? 1 : 0
-      inConstructor[depth] = map && ofConstructor ? 1 : 0
-    }
-    const skip = (k: number): void => {
-      need(k)
-      pos += k
-    }
-
     for (;;) {
       while (left[depth] === 0) {
         if (depth === 0) {
-          if (pos !== n) fail(`${n - pos} trailing bytes`)
+          if (pos !== n) fail(`${n - pos} trailing bytes`, pos)
           return result
         }
         depth--
       }
-      if (pos >= n) fail('unexpected end of data')
+      if (pos >= n) fail('unexpected end of data', pos)
       const isKey = isMap[depth] === 1 && ((left[depth] as number) & 1) === 0
       left[depth] = (left[depth] as number) - 1
       const t = b[pos++] as number
 
       if (isKey) {
-        let len = -1
+        let len: number
         if (t >= 0xa0 && t <= 0xbf) len = t & 0x1f
-        else if (t === 0xd9) { need(1); len = view.getUint8(pos); pos += 1 } else if (t === 0xda) { need(2); len = view.getUint16(pos); pos += 2 } else if (t === 0xdb) { need(4); len = view.getUint32(pos); pos += 4 } else if (t <= 0x7f || t >= 0xe0) { valueOfConstructor = false; continue } else if (t >= 0xcc && t <= 0xd3) {
-          skip(t === 0xcc || t === 0xd0 ? 1 : t === 0xcd || t === 0xd1 ? 2 : t === 0xce || t === 0xd2 ? 4 : 8)
+        else if (t === 0xd9) { len = readUint(b, pos, 1, n); pos += 1 } else if (t === 0xda) { len = readUint(b, pos, 2, n); pos += 2 } else if (t === 0xdb) { len = readUint(b, pos, 4, n); pos += 4 } else if (t <= 0x7f || t >= 0xe0) { valueOfConstructor = false; continue } else if (t >= 0xcc && t <= 0xd3) {
+          pos += INT_SIZE[t & 3] as number
+          if (pos > n) fail('unexpected end of data', n)
           valueOfConstructor = false
           continue
-        } else fail('map key is neither a string nor an integer')
-        need(len)
-        if (same(b, pos, len, PROTO)) throw new errors.WIREBOX_ERR_FORBIDDEN_KEY('__proto__')
-        if (inConstructor[depth] === 1 && same(b, pos, len, PROTOTYPE)) throw new errors.WIREBOX_ERR_FORBIDDEN_KEY('constructor.prototype')
-        valueOfConstructor = same(b, pos, len, CONSTRUCTOR)
-        if (same(b, pos, len, NDARRAY)) result |= HAS_NDARRAY
+        } else fail('map key is neither a string nor an integer', pos - 1)
+        if (pos + len > n) fail('unexpected end of data', n)
+        if (len === 9) {
+          if (same(b, pos, PROTO)) throw new errors.WIREBOX_ERR_FORBIDDEN_KEY('__proto__')
+          if (inConstructor[depth] === 1 && same(b, pos, PROTOTYPE)) throw new errors.WIREBOX_ERR_FORBIDDEN_KEY('constructor.prototype')
+          valueOfConstructor = false
+        } else if (len === 11) {
+          valueOfConstructor = same(b, pos, CONSTRUCTOR)
+          if (!valueOfConstructor && same(b, pos, NDARRAY)) result |= HAS_NDARRAY
+        } else {
+          valueOfConstructor = false
+        }
         pos += len
         continue
       }
@@ -114,58 +100,90 @@ export class MessagePackGuard {
       const ofConstructor = valueOfConstructor
       valueOfConstructor = false
       if (t <= 0x7f || t >= 0xe0) continue
-      if (t <= 0x8f) { open(t & 0x0f, true, ofConstructor); continue }
-      if (t <= 0x9f) { open(t & 0x0f, false, ofConstructor); continue }
-      if (t <= 0xbf) { skip(t & 0x1f); continue }
-      switch (t) {
-        case 0xc0: case 0xc2: case 0xc3: break
-        case 0xc1: fail('byte 0xc1 is never used'); break
-        case 0xc4: need(1); skip(view.getUint8(pos++)); break
-        case 0xc5: need(2); pos += 2; skip(view.getUint16(pos - 2)); break
-        case 0xc6: need(4); pos += 4; skip(view.getUint32(pos - 4)); break
-        case 0xc7: need(2); pos += 2; this.#extension(view.getInt8(pos - 1), view.getUint8(pos - 2), fail); skip(view.getUint8(pos - 2)); break
-        case 0xc8: need(3); pos += 3; this.#extension(view.getInt8(pos - 1), view.getUint16(pos - 3), fail); skip(view.getUint16(pos - 3)); break
-        case 0xc9: need(5); pos += 5; this.#extension(view.getInt8(pos - 1), view.getUint32(pos - 5), fail); skip(view.getUint32(pos - 5)); break
-        case 0xca: skip(4); break
-        case 0xcb: skip(8); break
-        case 0xcc: case 0xd0: skip(1); break
-        case 0xcd: case 0xd1: skip(2); break
-        case 0xce: case 0xd2: skip(4); break
-        case 0xcf:
-          need(8)
-          if (!this.#bigint && view.getUint32(pos) >= TWO_POW_21) {
-            throw new errors.WIREBOX_ERR_UNSAFE_INTEGER(view.getBigUint64(pos))
+      let count = -1 // a container's entry count, when t opens one
+      let map = false
+      if (t <= 0x8f) { count = t & 0x0f; map = true } else if (t <= 0x9f) count = t & 0x0f
+      else if (t <= 0xbf) pos += t & 0x1f
+      else {
+        switch (t) {
+          case 0xc0: case 0xc2: case 0xc3: break
+          case 0xc1: fail('byte 0xc1 is never used', pos - 1); break
+          case 0xc4: pos += 1 + readUint(b, pos, 1, n); break
+          case 0xc5: pos += 2 + readUint(b, pos, 2, n); break
+          case 0xc6: pos += 4 + readUint(b, pos, 4, n); break
+          case 0xc7: case 0xc8: case 0xc9: {
+            const size = 1 << (t - 0xc7) // 1, 2 or 4 length bytes, then the type
+            const len = readUint(b, pos, size, n)
+            if (pos + size >= n) fail('unexpected end of data', n)
+            this.#extension(b[pos + size] as number, len, pos)
+            pos += size + 1 + len
+            break
           }
-          pos += 8
-          break
-        case 0xd3: {
-          need(8)
-          const hi = view.getInt32(pos)
-          const safe = hi < TWO_POW_21 && (hi > -TWO_POW_21 || (hi === -TWO_POW_21 && view.getUint32(pos + 4) !== 0))
-          if (!this.#bigint && !safe) throw new errors.WIREBOX_ERR_UNSAFE_INTEGER(view.getBigInt64(pos))
-          pos += 8
-          break
+          case 0xca: pos += 4; break
+          case 0xcb: pos += 8; break
+          case 0xcc: case 0xd0: pos += 1; break
+          case 0xcd: case 0xd1: pos += 2; break
+          case 0xce: case 0xd2: pos += 4; break
+          case 0xcf: case 0xd3:
+            if (pos + 8 > n) fail('unexpected end of data', n)
+            if (!this.#bigint) checkSafe(b, pos, t === 0xd3)
+            pos += 8
+            break
+          case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8: {
+            const len = 1 << (t - 0xd4)
+            if (pos >= n) fail('unexpected end of data', n)
+            this.#extension(b[pos] as number, len, pos)
+            pos += 1 + len
+            break
+          }
+          case 0xd9: pos += 1 + readUint(b, pos, 1, n); break
+          case 0xda: pos += 2 + readUint(b, pos, 2, n); break
+          case 0xdb: pos += 4 + readUint(b, pos, 4, n); break
+          case 0xdc: count = readUint(b, pos, 2, n); pos += 2; break
+          case 0xdd: count = readUint(b, pos, 4, n); pos += 4; break
+          case 0xde: count = readUint(b, pos, 2, n); pos += 2; map = true; break
+          case 0xdf: count = readUint(b, pos, 4, n); pos += 4; map = true; break
         }
-        case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8: {
-          const len = 1 << (t - 0xd4)
-          need(1)
-          this.#extension(view.getInt8(pos), len, fail)
-          skip(1 + len)
-          break
-        }
-        case 0xd9: need(1); skip(view.getUint8(pos++)); break
-        case 0xda: need(2); pos += 2; skip(view.getUint16(pos - 2)); break
-        case 0xdb: need(4); pos += 4; skip(view.getUint32(pos - 4)); break
-        case 0xdc: need(2); pos += 2; open(view.getUint16(pos - 2), false, false); break
-        case 0xdd: need(4); pos += 4; open(view.getUint32(pos - 4), false, false); break
-        case 0xde: need(2); pos += 2; open(view.getUint16(pos - 2), true, ofConstructor); break
-        case 0xdf: need(4); pos += 4; open(view.getUint32(pos - 4), true, ofConstructor); break
       }
+      if (pos > n) fail('unexpected end of data', n)
+      if (count < 0) continue
+      if (depth + 1 > this.#maxDepth) throw new errors.WIREBOX_ERR_TOO_DEEP(this.#maxDepth)
+      const items = map ? count * 2 : count
+      // Every item takes at least one byte: a count beyond the bytes left is a lie.
+      if (items > n - pos) fail(`${map ? 'map' : 'array'} of ${count} entries cannot fit in ${n - pos} bytes`, pos)
+      depth++
+      left[depth] = items
+      isMap[depth] = map ? 1 : 0
+      inConstructor[depth] = map && ofConstructor ? 1 : 0
     }
   }
 
-  #extension (type: number, length: number, fail: (reason: string) => never): void {
+  #extension (typeByte: number, length: number, pos: number): void {
+    const type = typeByte > 127 ? typeByte - 256 : typeByte
     if (type !== -1) throw new errors.WIREBOX_ERR_UNSUPPORTED_EXTENSION(type)
-    if (length !== 4 && length !== 8 && length !== 12) fail(`timestamp extension of ${length} bytes`)
+    if (length !== 4 && length !== 8 && length !== 12) fail(`timestamp extension of ${length} bytes`, pos)
   }
+}
+
+// Sizes of uint 8/16/32/64 and int 8/16/32/64 (0xcc-0xd3), by the token's low two bits.
+const INT_SIZE = [1, 2, 4, 8]
+
+function fail (reason: string, pos: number): never {
+  throw new errors.WIREBOX_ERR_DECODE_FAILED('MessagePack', `${reason} at byte ${pos}`)
+}
+
+/** Reads a big-endian unsigned integer of `size` (1, 2 or 4) bytes at `pos`, bounds-checked. */
+function readUint (b: Uint8Array, pos: number, size: number, n: number): number {
+  if (pos + size > n) fail('unexpected end of data', n)
+  if (size === 1) return b[pos] as number
+  if (size === 2) return ((b[pos] as number) << 8) | (b[pos + 1] as number)
+  return (((b[pos] as number) << 24) >>> 0) + (((b[pos + 1] as number) << 16) | ((b[pos + 2] as number) << 8) | (b[pos + 3] as number))
+}
+
+/** Throws unless the 64-bit integer at `pos` is within ±(2^53 - 1). */
+function checkSafe (b: Uint8Array, pos: number, signed: boolean): void {
+  const view = new DataView(b.buffer, b.byteOffset + pos, 8)
+  const hi = signed ? view.getInt32(0) : view.getUint32(0)
+  const safe = hi < TWO_POW_21 && (hi > -TWO_POW_21 || (hi === -TWO_POW_21 && view.getUint32(4) !== 0))
+  if (!safe) throw new errors.WIREBOX_ERR_UNSAFE_INTEGER(signed ? view.getBigInt64(0) : view.getBigUint64(0))
 }
