@@ -136,3 +136,13 @@ test('chunk timeouts are reported by sweep and the decoder forgets partial state
   decoder.close()
   t.equal(decoder.pendingChunkedMessages, 0)
 })
+
+test('bad settings and options fail at construction with one error naming every bad field', async (t) => {
+  const err = await rejectsWith(t, () => new MessageEncoder({ encoding: 'xml', version: 4, compression: 'zip', chunkSize: 0, compressionLevel: 12 } as unknown as WireSettings, { platform }), 'WIREBOX_ERR_INVALID_OPTION')
+  t.ok(err instanceof TypeError)
+  for (const field of ['/encoding', '/version', '/compression', '/chunkSize', '/compressionLevel']) t.match((err as Error).message, field)
+  const codec = await rejectsWith(t, () => new MessageDecoder({ encoding: 'json', version: 3, compression: 'none' }, { platform, codec: { maxDepth: 0, bigint: 'yes' as unknown as boolean } }), 'WIREBOX_ERR_INVALID_OPTION')
+  t.match((codec as Error).message, /\/maxDepth.*\/bigint/)
+  await rejectsWith(t, () => new MessageDecoder({ encoding: 'json', version: 3, compression: 'none' }, { platform, maxPartialMessages: -1 }), 'WIREBOX_ERR_INVALID_OPTION')
+  await rejectsWith(t, () => new MessageEncoder({ encoding: 'json', version: 3, compression: 'none', extra: 1 } as WireSettings, { platform }), 'WIREBOX_ERR_INVALID_OPTION')
+})

@@ -3,6 +3,8 @@
  * per connection by the negotiated `encoding`.
  */
 import { DEFAULTS } from './constants.js'
+import { assertOptions } from './options.js'
+import { CodecOptionsSchema } from '../../schemas/wire-options.js'
 
 /** Body encodings a connection can negotiate. */
 export type Encoding = 'messagepack' | 'json'
@@ -41,8 +43,9 @@ export interface ResolvedCodecOptions {
   msgpackExtensions: boolean
 }
 
-/** Applies the defaults to codec options. */
+/** Checks codec options (WIREBOX_ERR_INVALID_OPTION) and applies the defaults. */
 export function resolveCodecOptions (options: CodecOptions = {}): ResolvedCodecOptions {
+  assertOptions(CodecOptionsSchema, options, 'codec options')
   return {
     maxDepth: options.maxDepth ?? DEFAULTS.maxDepth,
     bigint: options.bigint ?? false,

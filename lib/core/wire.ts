@@ -20,6 +20,8 @@ import type { JsonCodec } from './json-codec.js'
 import type { Codec, CodecOptions, Encoding } from './codec.js'
 import type { Platform } from './platform.js'
 import { assertEnvelope } from './envelope.js'
+import { assertOptions } from './options.js'
+import { DecoderLimitsSchema, WireSettingsSchema } from '../../schemas/wire-options.js'
 import type { Envelope } from '../../schemas/envelope.js'
 import { errors } from '../errors.js'
 import type { WireboxError } from '../errors.js'
@@ -90,6 +92,7 @@ interface Resolved {
 }
 
 function resolve (settings: WireSettings): Resolved {
+  assertOptions(WireSettingsSchema, settings, 'wire settings')
   return {
     encoding: settings.encoding,
     version: settings.version,
@@ -178,6 +181,8 @@ export class MessageDecoder {
 
   constructor (settings: WireSettings, options: DecoderOptions) {
     this.settings = Object.freeze(resolve(settings))
+    const { platform: _platform, codec: _codec, ...limits } = options
+    assertOptions(DecoderLimitsSchema, limits, 'decoder options')
     this.#platform = options.platform
     this.#codec = createCodec(settings.encoding, options.codec)
     this.#allowEncrypted = options.allowEncrypted ?? false
