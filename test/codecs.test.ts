@@ -164,3 +164,13 @@ test('encoding a cyclic value fails with ENCODE_FAILED', async (t) => {
   cyclic.self = cyclic
   for (const [, make] of codecs) await rejectsWith(t, () => make().encode(cyclic), 'WIREBOX_ERR_ENCODE_FAILED')
 })
+
+test('encode with room leaves that many bytes in front of the same body', async (t) => {
+  for (const [name, make] of codecs) {
+    const codec = make()
+    const plain = Buffer.from(codec.encode(custom))
+    const roomy = codec.encode(custom, 19)
+    t.same(Buffer.from(roomy.subarray(19)), plain, `${name}: the body after the room is the plain encoding`)
+  }
+  await rejectsWith(t, () => createMessagePackCodec().encode({}, 256), 'WIREBOX_ERR_INVALID_OPTION')
+})

@@ -120,6 +120,7 @@ test('encoder refusals', async (t) => {
   const v1 = new MessageEncoder({ encoding: 'messagepack', version: 1, compression: 'gzip' }, { platform })
   t.equal(v1.settings.compression, 'none', 'version 1 never compresses')
   await rejectsWith(t, () => v1.encode({ type: 1, flags: Flag.ACK_REQUIRED, envelope: small }), 'WIREBOX_ERR_INVALID_FLAGS')
+  await rejectsWith(t, () => encoder.encode({ type: 1, flags: Flag.ENCRYPTED, envelope: small }), 'WIREBOX_ERR_INVALID_FLAGS')
 })
 
 test('chunk timeouts are reported by sweep and the decoder forgets partial state on close', async (t) => {

@@ -4,6 +4,7 @@
  * count u16 BE), and reassembled on receipt with bounded memory.
  */
 import { CHUNK_HEADER_SIZE, DEFAULTS } from './constants.js'
+import { concatBytes } from './bytes.js'
 import { errors } from '../errors.js'
 import type { WireboxError } from '../errors.js'
 
@@ -154,7 +155,7 @@ export class ChunkReassembler {
     this.#heldBytes += data.length
     if (partial.received < partial.count) return undefined
     this.#drop(messageId, partial)
-    return join(partial.parts as Uint8Array[], partial.bytes)
+    return concatBytes(partial.parts as Uint8Array[], partial.bytes)
   }
 
   /** Drops incomplete messages older than the timeout; returns one error for each dropped. */
@@ -179,14 +180,4 @@ export class ChunkReassembler {
     this.#partials.delete(messageId)
     this.#heldBytes -= partial.bytes
   }
-}
-
-function join (parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }

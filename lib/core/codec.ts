@@ -13,8 +13,12 @@ export type Encoding = 'messagepack' | 'json'
 export interface Codec {
   /** The negotiated name of the encoding. */
   readonly name: Encoding
-  /** Encodes one value. Throws WIREBOX_ERR_ENCODE_FAILED for values the encoding cannot carry. */
-  encode (value: unknown): Uint8Array
+  /**
+   * Encodes one value. With `room` (at most 255), the returned bytes start with `room` bytes of
+   * unspecified content before the body, for a frame header to be written in place (no copy).
+   * Throws WIREBOX_ERR_ENCODE_FAILED for values the encoding cannot carry.
+   */
+  encode (value: unknown, room?: number): Uint8Array
   /** Decodes one value, checking it; throws catalog errors (0x200) for anything unsafe. */
   decode (bytes: Uint8Array): unknown
 }

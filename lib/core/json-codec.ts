@@ -53,7 +53,13 @@ export function createJsonCodec (options?: CodecOptions): JsonCodec {
     name: 'json',
     encodeText,
     decodeText,
-    encode: (value) => encoder.encode(encodeText(value)),
+    encode (value, room = 0) {
+      const text = encodeText(value)
+      if (room === 0) return encoder.encode(text)
+      const out = new Uint8Array(room + text.length * 3)
+      const { written } = encoder.encodeInto(text, out.subarray(room))
+      return out.subarray(0, room + written)
+    },
     decode (bytes) {
       let text: string
       try {

@@ -3,7 +3,7 @@
  * as plain objects, no extension type but the timestamp), checked by MessagePackGuard before
  * msgpackr reads it.
  */
-import { Packr } from 'msgpackr'
+import { Packr, RESERVE_START_SPACE } from 'msgpackr'
 import './msgpack-extensions.js'
 import { MessagePackGuard, HAS_NDARRAY } from './msgpack-guard.js'
 import { reviveNdarrays } from './tagged-values.js'
@@ -31,9 +31,10 @@ export function createMessagePackCodec (options?: CodecOptions): Codec {
 
   return {
     name: 'messagepack',
-    encode (value) {
+    encode (value, room = 0) {
+      if (room < 0 || room > 255) throw new errors.WIREBOX_ERR_INVALID_OPTION('room', 'must be 0-255')
       try {
-        return packr.pack(value)
+        return room === 0 ? packr.pack(value) : packr.pack(value, RESERVE_START_SPACE | room)
       } catch (err) {
         throw new errors.WIREBOX_ERR_ENCODE_FAILED('MessagePack', (err as Error).message)
       }

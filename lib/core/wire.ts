@@ -9,9 +9,9 @@
  * An encoder is stateless but for its chunk message ids, so one encoder can serve every socket
  * of a topic variant. A decoder holds one connection's partial chunked messages.
  */
-import { DEFAULTS, Flag, mayBeEmpty, messageTypeName } from './constants.js'
+import { DEFAULTS, Flag, HEADER_SIZE, mayBeEmpty, messageTypeName } from './constants.js'
 import type { CompressionAlgorithm, Version } from './constants.js'
-import { checkFlags, decodeFrame, encodeFrame, nowMicros } from './frame.js'
+import { checkFlags, decodeFrame, encodeFrame, nowMicros, writeHeader } from './frame.js'
 import { ChunkReassembler, splitIntoChunks } from './chunking.js'
 import { compressIfSmaller, decompressBody } from './compression.js'
 import { createMessagePackCodec } from './msgpack-codec.js'
@@ -124,40 +124,64 @@ export class MessageEncoder {
     this.#codec = createCodec(settings.encoding, context.codec)
   }
 
-  /** Encodes one message into the frames to send, in order (more than one when chunked). */
+  /**
+   * Encodes one message into the frames to send, in order (more than one when chunked). The body
+   * is encoded once; an uncompressed MessagePack body is written behind room for its header, so
+   * the frame needs no copy.
+   */
   async encode (message: OutgoingMessage): Promise<WireFrame[]> {
     const s = this.settings
     const flags = message.flags ?? 0
     if ((flags & ENCODER_FLAGS) !== 0) {
       throw new errors.WIREBOX_ERR_INVALID_OPTION('flags', 'COMPRESSED and CHUNKED are set by the encoder')
     }
-    checkFlags(flags, s.version, true)
-    const body = s.encoding === 'json'
-      ? this.#codec.encode({ type: message.type, ...message.envelope })
-      : this.#codec.encode(withIntegerFields(message.envelope))
+    checkFlags(flags, s.version)
+    const room = HEADER_SIZE[s.version]
+    let text: string | undefined
+    let framed: Uint8Array | undefined
+    let body: Uint8Array
+    if (s.encoding === 'json') {
+      // Text frames carry the flags in the body; binary frames ignore a body `flags` field.
+      text = (this.#codec as JsonCodec).encodeText(flags === 0
+        ? { type: message.type, ...message.envelope }
+        : { type: message.type, flags, ...message.envelope })
+      // A UTF-16 code unit is at most 3 UTF-8 bytes: a short text is neither compressed nor chunked.
+      if (text.length * 3 <= this.#plainTextLimit) return [text]
+      body = utf8.encode(text)
+    } else {
+      framed = this.#codec.encode(withIntegerFields(message.envelope), room)
+      body = framed.subarray(room)
+    }
     if (body.length > s.maxMessageSize) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(body.length, s.maxMessageSize)
 
     const compressed = await compressIfSmaller(body, { algorithm: s.compression, threshold: s.threshold, level: s.level }, this.#platform)
+    const timestamp = message.timestamp ?? (s.version === 3 ? nowMicros() : undefined)
+    if (compressed === undefined && body.length <= s.chunkSize) {
+      if (text !== undefined) return [text]
+      const frame = framed as Uint8Array
+      writeHeader(frame, s.version, message.type, flags, body.length, this.#platform.crc32(body), timestamp)
+      return [frame]
+    }
     const payload = compressed ?? body
     const sentFlags = compressed === undefined ? flags : flags | Flag.COMPRESSED
-    const timestamp = message.timestamp ?? (s.version === 3 ? nowMicros() : undefined)
+    if (payload.length <= s.chunkSize) {
+      return [encodeFrame({ version: s.version, type: message.type, flags: sentFlags, timestamp, payload }, this.#platform.crc32)]
+    }
+    const id = this.#nextMessageId
+    this.#nextMessageId = (id + 1) >>> 0 || 1
+    return splitIntoChunks(payload, id, s.chunkSize).map((chunk) => encodeFrame({
+      version: s.version, type: message.type, flags: sentFlags | Flag.CHUNKED, timestamp, payload: chunk
+    }, this.#platform.crc32))
+  }
 
-    if (payload.length > s.chunkSize) {
-      const id = this.#nextMessageId
-      this.#nextMessageId = (id + 1) >>> 0 || 1
-      return splitIntoChunks(payload, id, s.chunkSize).map((chunk) => encodeFrame({
-        version: s.version, type: message.type, flags: sentFlags | Flag.CHUNKED, timestamp, payload: chunk
-      }, this.#platform.crc32))
-    }
-    if (s.encoding === 'json' && compressed === undefined) {
-      const text = (this.#codec as JsonCodec).encodeText(flags === 0
-        ? { type: message.type, ...message.envelope }
-        : { type: message.type, flags, ...message.envelope })
-      return [text]
-    }
-    return [encodeFrame({ version: s.version, type: message.type, flags: sentFlags, timestamp, payload }, this.#platform.crc32)]
+  /** JSON texts up to this many UTF-16 units surely need no compression and no chunking. */
+  get #plainTextLimit (): number {
+    const s = this.settings
+    return Math.min(s.compression === 'none' ? Infinity : s.threshold, s.chunkSize, s.maxMessageSize)
   }
 }
+
+const utf8 = new TextEncoder()
 
 /** Options of a decoder beyond the wire context. */
 export interface DecoderOptions extends WireContext {

@@ -6,22 +6,12 @@
 import CRC32 from 'crc-32'
 import type { Platform } from '../core/platform.js'
 import type { CompressionAlgorithm } from '../core/constants.js'
+import { concatBytes } from '../core/bytes.js'
 import { errors } from '../errors.js'
 
 /** CRC-32 with the `crc-32` package, as an unsigned integer. */
 export function crc32 (data: Uint8Array): number {
   return CRC32.buf(data) >>> 0
-}
-
-function join (parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }
 
 /**
@@ -46,7 +36,7 @@ async function pipe (stream: CompressionStream | DecompressionStream, data: Uint
     }
     parts.push(value)
   }
-  return join(parts, total)
+  return concatBytes(parts, total)
 }
 
 async function compress (algorithm: CompressionAlgorithm, data: Uint8Array): Promise<Uint8Array> {
