@@ -83,7 +83,9 @@ export const WireCode = Object.freeze({
   MISSING_REQUIRED_FIELDS: 0x201,
   AUTHENTICATION_FAILED: 0x202,
   PERMISSION_DENIED: 0x203,
-  RATE_LIMIT_EXCEEDED: 0x204
+  RATE_LIMIT_EXCEEDED: 0x204,
+  INTERNAL_ERROR: 0x300,
+  REQUEST_TIMEOUT: 0x301
 })
 
 /** WebSocket close codes used by the catalog (RFC 6455 section 7.4.1). */
@@ -161,6 +163,26 @@ export const errors = {
     'Invalid envelope: %s at %s'),
   WIREBOX_ERR_MISSING_FIELDS: createError('WIREBOX_ERR_MISSING_FIELDS', W.MISSING_REQUIRED_FIELDS,
     'Missing required field %s'),
+  WIREBOX_ERR_INVALID_PAYLOAD: createError('WIREBOX_ERR_INVALID_PAYLOAD', W.INVALID_DATA_FORMAT,
+    'Invalid payload for "%s": %s'),
+  WIREBOX_ERR_UNKNOWN_EVENT: createError('WIREBOX_ERR_UNKNOWN_EVENT', W.INVALID_DATA_FORMAT,
+    'Unknown %s "%s"'),
+  WIREBOX_ERR_UNEXPECTED_MESSAGE: createError('WIREBOX_ERR_UNEXPECTED_MESSAGE', W.INVALID_MESSAGE_TYPE,
+    'A %s message is not expected from the %s'),
+
+  // Requests and acknowledgements
+  WIREBOX_ERR_INTERNAL: createError('WIREBOX_ERR_INTERNAL', W.INTERNAL_ERROR,
+    'Internal error while handling "%s"'),
+  WIREBOX_ERR_REQUEST_TIMEOUT: createError('WIREBOX_ERR_REQUEST_TIMEOUT', W.REQUEST_TIMEOUT,
+    'Request "%s" timed out after %s ms'),
+  WIREBOX_ERR_TOO_MANY_REQUESTS: createError('WIREBOX_ERR_TOO_MANY_REQUESTS', W.RATE_LIMIT_EXCEEDED,
+    'Too many requests in flight (limit %s)', RangeError),
+  WIREBOX_ERR_ACK_TIMEOUT: createError('WIREBOX_ERR_ACK_TIMEOUT', undefined,
+    'No ACK for message %s within %s ms'),
+  WIREBOX_ERR_ACK_UNSUPPORTED: createError('WIREBOX_ERR_ACK_UNSUPPORTED', undefined,
+    'ACK_REQUIRED needs protocol version 3; this connection speaks version %s', TypeError),
+  WIREBOX_ERR_CONNECTION_CLOSED: createError('WIREBOX_ERR_CONNECTION_CLOSED', undefined,
+    'The connection closed (%s)'),
 
   // Access and abuse
   WIREBOX_ERR_AUTHENTICATION_FAILED: createError('WIREBOX_ERR_AUTHENTICATION_FAILED', W.AUTHENTICATION_FAILED,
@@ -169,6 +191,14 @@ export const errors = {
     'Permission denied: %s'),
   WIREBOX_ERR_RATE_LIMITED: createError('WIREBOX_ERR_RATE_LIMITED', W.RATE_LIMIT_EXCEEDED,
     'Rate limit exceeded: %s', RangeError),
+  WIREBOX_ERR_RATE_LIMIT_ABUSE: createError('WIREBOX_ERR_RATE_LIMIT_ABUSE', W.RATE_LIMIT_EXCEEDED,
+    'Rate limit exceeded %s times within a second: closing', RangeError, C.POLICY_VIOLATION),
+  WIREBOX_ERR_ORIGIN_REJECTED: createError('WIREBOX_ERR_ORIGIN_REJECTED', undefined,
+    'Origin %s is not allowed'),
+  WIREBOX_ERR_SLOW_CONSUMER: createError('WIREBOX_ERR_SLOW_CONSUMER', undefined,
+    'Send buffer above %s bytes: closing the slow consumer', RangeError, C.TRY_AGAIN_LATER),
+  WIREBOX_ERR_HEARTBEAT_TIMEOUT: createError('WIREBOX_ERR_HEARTBEAT_TIMEOUT', undefined,
+    'Peer silent for %s ms: terminated'),
 
   // Local misuse (never sent on the wire)
   WIREBOX_ERR_INVALID_OPTION: createError('WIREBOX_ERR_INVALID_OPTION', undefined,

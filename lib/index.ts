@@ -1,5 +1,18 @@
 /**
- * fastify-wirebox: the wire core with the Node.js platform. (The Fastify plugin builds on this.)
+ * fastify-wirebox: a Fastify plugin that gives WebSocket routes a typed, binary, compressed
+ * message protocol. Default export: the plugin. Also the wire core with the Node.js platform.
  */
 export * from './core/index.js'
 export { nodePlatform } from './platform/node.js'
+export { wirebox, wirebox as default } from './plugin.js'
+export type { WireboxDecorator, WireboxRoute, ConnectionSetup } from './plugin.js'
+export { defineProtocol, validatePayload } from './protocol.js'
+export type { Protocol, ProtocolDefinition, RequestDefinition, EventName, EventPayload, RequestName, RequestPayload, ResponsePayload } from './protocol.js'
+export { WireboxConnection } from './connection.js'
+export type { HandlerContext, EventHandler, RequestHandler, SendOptions } from './connection.js'
+export { DEFAULTS as PLUGIN_DEFAULTS } from './options.js'
+export type { WireboxPluginOptions, WireboxRouteOptions, SharedOptions, CompressionOptions, RateLimitOptions, BackpressureOptions, UpgradeHook } from './options.js'
+export { negotiate, parseSubprotocols } from './negotiation.js'
+export type { Negotiated } from './negotiation.js'
+export type { MetricsSnapshot } from './metrics.js'
+export type { PublishOptions, PublishResult } from './topics.js'

@@ -67,6 +67,15 @@ export interface OutgoingMessage {
 /** A frame to send: bytes go in a binary WebSocket message, a string in a text message. */
 export type WireFrame = Uint8Array | string
 
+/** One encoded message: its frames, and sizes for metrics. */
+export interface EncodedMessage {
+  frames: WireFrame[]
+  /** Body bytes before compression. */
+  bodySize: number
+  /** Bytes of all frames (UTF-8 bytes for text). */
+  wireSize: number
+}
+
 /** One received message. */
 export interface DecodedMessage {
   version: Version
@@ -130,6 +139,11 @@ export class MessageEncoder {
    * the frame needs no copy.
    */
   async encode (message: OutgoingMessage): Promise<WireFrame[]> {
+    return (await this.encodeMessage(message)).frames
+  }
+
+  /** Like `encode`, with the sizes (for metrics). */
+  async encodeMessage (message: OutgoingMessage): Promise<EncodedMessage> {
     const s = this.settings
     const flags = message.flags ?? 0
     if ((flags & ENCODER_FLAGS) !== 0) {
@@ -146,7 +160,7 @@ export class MessageEncoder {
         ? { type: message.type, ...message.envelope }
         : { type: message.type, flags, ...message.envelope })
       // A UTF-16 code unit is at most 3 UTF-8 bytes: a short text is neither compressed nor chunked.
-      if (text.length * 3 <= this.#plainTextLimit) return [text]
+      if (text.length * 3 <= this.#plainTextLimit) return textMessage(text)
       body = utf8.encode(text)
     } else {
       framed = this.#codec.encode(withIntegerFields(message.envelope), room)
@@ -157,21 +171,23 @@ export class MessageEncoder {
     const compressed = await compressIfSmaller(body, { algorithm: s.compression, threshold: s.threshold, level: s.level }, this.#platform)
     const timestamp = message.timestamp ?? (s.version === 3 ? nowMicros() : undefined)
     if (compressed === undefined && body.length <= s.chunkSize) {
-      if (text !== undefined) return [text]
+      if (text !== undefined) return textMessage(text, body.length)
       const frame = framed as Uint8Array
       writeHeader(frame, s.version, message.type, flags, body.length, this.#platform.crc32(body), timestamp)
-      return [frame]
+      return { frames: [frame], bodySize: body.length, wireSize: frame.length }
     }
     const payload = compressed ?? body
     const sentFlags = compressed === undefined ? flags : flags | Flag.COMPRESSED
     if (payload.length <= s.chunkSize) {
-      return [encodeFrame({ version: s.version, type: message.type, flags: sentFlags, timestamp, payload }, this.#platform.crc32)]
+      const frame = encodeFrame({ version: s.version, type: message.type, flags: sentFlags, timestamp, payload }, this.#platform.crc32)
+      return { frames: [frame], bodySize: body.length, wireSize: frame.length }
     }
     const id = this.#nextMessageId
     this.#nextMessageId = (id + 1) >>> 0 || 1
-    return splitIntoChunks(payload, id, s.chunkSize).map((chunk) => encodeFrame({
+    const frames = splitIntoChunks(payload, id, s.chunkSize).map((chunk) => encodeFrame({
       version: s.version, type: message.type, flags: sentFlags | Flag.CHUNKED, timestamp, payload: chunk
     }, this.#platform.crc32))
+    return { frames, bodySize: body.length, wireSize: frames.reduce((sum, f) => sum + f.length, 0) }
   }
 
   /** JSON texts up to this many UTF-16 units surely need no compression and no chunking. */
@@ -182,6 +198,22 @@ export class MessageEncoder {
 }
 
 const utf8 = new TextEncoder()
+
+/** A text frame's sizes: UTF-8 bytes (measured only when the body was encoded anyway). */
+function textMessage (text: string, bytes?: number): EncodedMessage {
+  const size = bytes ?? utf8Length(text)
+  return { frames: [text], bodySize: size, wireSize: size }
+}
+
+/** UTF-8 length of a string without encoding it. */
+function utf8Length (text: string): number {
+  let n = text.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1
+  }
+  return n
+}
 
 /** Options of a decoder beyond the wire context. */
 export interface DecoderOptions extends WireContext {

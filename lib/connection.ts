@@ -1,0 +1,505 @@
+/**
+ * One negotiated WebSocket connection: decodes what arrives (in order), validates it against the
+ * route's protocol, dispatches it to the handlers, answers requests, ACKs, pings, subscriptions;
+ * encodes and writes what is sent, in order, with back-pressure; enforces the rate limit and the
+ * heartbeat. Knows nothing of byte offsets: the wire core does that.
+ */
+import { randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import type { WebSocket, RawData } from 'ws'
+import type { TSchema } from '@sinclair/typebox'
+import { Flag, MessageType } from './core/constants.js'
+import type { CompressionAlgorithm, Version } from './core/constants.js'
+import type { Encoding } from './core/codec.js'
+import { MessageDecoder } from './core/wire.js'
+import type { DecodedMessage, EncodedMessage, MessageEncoder, OutgoingMessage } from './core/wire.js'
+import { nodePlatform } from './platform/node.js'
+import type { Envelope } from '../schemas/envelope.js'
+import { SubscriptionCheck } from '../schemas/subscription.js'
+import { errors, isWireboxError } from './errors.js'
+import type { WireboxError } from './errors.js'
+import { validatePayload } from './protocol.js'
+import type { EventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload, ResponsePayload } from './protocol.js'
+import type { Negotiated } from './negotiation.js'
+import type { ResolvedOptions } from './options.js'
+import { RateLimiter } from './rate-limit.js'
+import type { Metrics } from './metrics.js'
+import type { Topics, TopicSubscriber } from './topics.js'
+
+/** What a connection needs of its route. */
+export interface RouteContext {
+  readonly path: string
+  readonly options: Readonly<ResolvedOptions>
+  readonly events: Record<string, TSchema> | undefined
+  readonly requests: Record<string, { payload: TSchema, response: TSchema }> | undefined
+  readonly validateOutgoing: boolean
+  readonly metrics: Metrics
+  readonly topics: Topics
+  /** The shared encoder of a variant (encode once for every socket of it). */
+  encoderFor (negotiated: Negotiated): MessageEncoder
+  /** Message ids for ACK_REQUIRED messages, unique in the plugin. */
+  nextAckId (): number
+  /** Called when a connection closes. */
+  forget (connection: WireboxConnection): void
+  /** Decides whether a connection may subscribe to a topic. */
+  authorizeSubscribe?: (topic: string, connection: WireboxConnection) => boolean | Promise<boolean>
+}
+
+/** Context passed to handlers. */
+export interface HandlerContext<P extends ProtocolDefinition = ProtocolDefinition> {
+  /** The connection the message came on. */
+  connection: WireboxConnection<P>
+  /** The envelope as received. */
+  envelope: Envelope
+  /** The message's flags. */
+  flags: number
+}
+
+/** Handles one event from the client. */
+export type EventHandler<P extends ProtocolDefinition, K extends EventName<P>> =
+  (payload: EventPayload<P, K>, context: HandlerContext<P>) => void | Promise<void>
+
+/** Answers one request from the client. */
+export type RequestHandler<P extends ProtocolDefinition, K extends RequestName<P>> =
+  (payload: RequestPayload<P, K>, context: HandlerContext<P>) => ResponsePayload<P, K> | Promise<ResponsePayload<P, K>>
+
+/** Options of `send`. */
+export interface SendOptions {
+  /** PRIORITY: never dropped under back-pressure (default false). */
+  priority?: boolean
+  /** ACK_REQUIRED (version 3): resolve once the client acknowledges, reject on timeout (default false). */
+  ack?: boolean
+  /** ACK timeout in ms (default: the route's ackTimeoutMs). */
+  ackTimeoutMs?: number
+}
+
+interface PendingAck {
+  resolve: (acked: boolean) => void
+  timer: ReturnType<typeof setTimeout>
+}
+
+const CONTROL_NAMES: Record<number, string> = {
+  [MessageType.ACK]: 'ack',
+  [MessageType.PING]: 'ping',
+  [MessageType.PONG]: 'pong',
+  [MessageType.SUBSCRIPTION_ACK]: 'subscription_ack',
+  [MessageType.PROTOCOL_NEGOTIATION]: 'protocol_negotiation',
+  [MessageType.ERROR]: 'error'
+}
+
+/** A client connected to a wirebox route. */
+export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition> implements TopicSubscriber {
+  /** The session id sent in the negotiation. */
+  readonly id: string = randomUUID()
+  /** The underlying WebSocket. */
+  readonly socket: WebSocket
+  /** The upgrade request. */
+  readonly request: FastifyRequest
+  /** Negotiated encoding. */
+  readonly encoding: Encoding
+  /** Negotiated protocol version. */
+  readonly version: Version
+  /** Negotiated compression. */
+  readonly compression: CompressionAlgorithm | 'none'
+  /** The shared encoder of this connection's variant. */
+  readonly encoder: MessageEncoder
+  /** The route (for topics). */
+  readonly route: RouteContext
+  readonly #log: FastifyBaseLogger
+  readonly #decoder: MessageDecoder
+  readonly #eventHandlers = new Map<string, EventHandler<P, EventName<P>>>()
+  readonly #requestHandlers = new Map<string, RequestHandler<P, RequestName<P>>>()
+  readonly #closeHandlers: Array<(code: number) => void> = []
+  readonly #pendingAcks = new Map<number, PendingAck>()
+  readonly #subscriptions = new Set<string>()
+  readonly #limiter: RateLimiter | undefined
+  readonly #timer: ReturnType<typeof setInterval> | undefined
+  #inFlight = 0
+  #lastSeen = Date.now()
+  #incoming: Promise<void> = Promise.resolve()
+  #outgoing: Promise<unknown> = Promise.resolve()
+  #closed = false
+
+  constructor (socket: WebSocket, request: FastifyRequest, negotiated: Negotiated, route: RouteContext) {
+    this.socket = socket
+    this.request = request
+    this.route = route
+    this.encoding = negotiated.encoding
+    this.version = negotiated.version
+    this.compression = negotiated.compression
+    this.encoder = route.encoderFor(negotiated)
+    this.#log = request.log
+    const o = route.options
+    this.#decoder = new MessageDecoder({ encoding: this.encoding, version: this.version, compression: this.compression, maxMessageSize: o.maxMessageSize }, {
+      platform: nodePlatform,
+      codec: o.codec,
+      maxPartialMessages: o.maxPartialMessages,
+      chunkTimeoutMs: o.chunkTimeoutMs
+    })
+    this.#limiter = o.rateLimit === false ? undefined : new RateLimiter(o.rateLimit)
+    const tick = o.heartbeatIntervalMs > 0 ? Math.min(o.heartbeatIntervalMs, o.chunkTimeoutMs) : o.chunkTimeoutMs
+    this.#timer = setInterval(() => this.#tick(), tick)
+    this.#timer.unref()
+    route.metrics.connections++
+    route.metrics.connectionsTotal++
+    socket.on('message', (data: RawData, isBinary: boolean) => this.#onMessage(data as Buffer, isBinary))
+    socket.on('close', (code: number) => this.#onClose(code))
+    socket.on('error', (err: Error) => this.#log.warn({ err, session: this.id }, 'wirebox: socket error'))
+  }
+
+  /** Sends the negotiation message (the first message on every connection). */
+  sendNegotiation (negotiated: Negotiated): void {
+    const o = this.route.options
+    const payload = {
+      encoding: negotiated.encoding,
+      version: negotiated.version,
+      compression: negotiated.compression,
+      compression_threshold: o.compression.threshold,
+      max_message_size: o.maxMessageSize,
+      heartbeat_interval_ms: o.heartbeatIntervalMs,
+      session_id: this.id,
+      fallback: negotiated.fallback,
+      chunk_size: o.chunkSize,
+      ...(negotiated.requestedEncoding === undefined ? {} : { requested_encoding: negotiated.requestedEncoding })
+    }
+    this.#control(MessageType.PROTOCOL_NEGOTIATION, { payload })
+  }
+
+  /** Refuses the connection after the upgrade (e.g. an unsupported version): ERROR, then close. */
+  refuse (error: WireboxError): void {
+    this.#fail(error)
+  }
+
+  /** Registers the handler of a client event. */
+  on<K extends EventName<P>> (event: K, handler: EventHandler<P, K>): this {
+    if (this.route.events?.[event] === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', event)
+    this.#eventHandlers.set(event, handler as unknown as EventHandler<P, EventName<P>>)
+    return this
+  }
+
+  /** Registers the handler of a request; its return value is the response. */
+  handle<K extends RequestName<P>> (request: K, handler: RequestHandler<P, K>): this {
+    if (this.route.requests?.[request] === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', request)
+    this.#requestHandlers.set(request, handler as unknown as RequestHandler<P, RequestName<P>>)
+    return this
+  }
+
+  /** Runs `fn` when the connection closes. */
+  onClose (fn: (code: number) => void): this {
+    this.#closeHandlers.push(fn)
+    return this
+  }
+
+  /** True once the connection closed. */
+  get closed (): boolean {
+    return this.#closed
+  }
+
+  /** Topics this connection is subscribed to. */
+  get subscriptions (): ReadonlySet<string> {
+    return this.#subscriptions
+  }
+
+  /**
+   * Sends an event. Resolves to true when written (with `ack`: when acknowledged), false when
+   * dropped under back-pressure or the connection closed. Rejects for an unknown event or an
+   * invalid payload; with `ack`, on a timeout (WIREBOX_ERR_ACK_TIMEOUT) or a close
+   * (WIREBOX_ERR_CONNECTION_CLOSED).
+   */
+  async send<K extends EventName<P>> (event: K, payload: EventPayload<P, K>, options: SendOptions = {}): Promise<boolean> {
+    if (this.route.validateOutgoing) {
+      const schema = this.route.events?.[event]
+      if (schema === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', event)
+      const invalid = validatePayload(schema, payload, event)
+      if (invalid !== undefined) throw invalid
+    }
+    if (options.ack === true && this.version < 3) throw new errors.WIREBOX_ERR_ACK_UNSUPPORTED(this.version)
+    const id = options.ack === true ? this.route.nextAckId() : undefined
+    const flags = (options.priority === true ? Flag.PRIORITY : 0) | (id === undefined ? 0 : Flag.ACK_REQUIRED)
+    const envelope: Envelope = { event_type: event, timestamp: Date.now(), payload, ...(id === undefined ? {} : { id }) }
+    const encoded = this.encoder.encodeMessage({ type: MessageType.EVENT, flags, envelope })
+    // A message that must be acknowledged is never dropped, as PRIORITY ones are not.
+    const delivered = await this.deliver(encoded, MessageType.EVENT, options.priority !== true && id === undefined, id, options.ackTimeoutMs)
+    if (id !== undefined && !delivered) {
+      throw this.#closed
+        ? new errors.WIREBOX_ERR_CONNECTION_CLOSED('before the ACK arrived')
+        : new errors.WIREBOX_ERR_ACK_TIMEOUT(id, options.ackTimeoutMs ?? this.route.options.ackTimeoutMs)
+    }
+    return delivered
+  }
+
+  /** Subscribes this connection to a topic (server side; clients send SUBSCRIBE). Returns the topic's seq. */
+  subscribe (topic: string): number {
+    this.#subscriptions.add(topic)
+    return this.route.topics.subscribe(topic, this)
+  }
+
+  /** Unsubscribes from a topic; returns whether it was subscribed. */
+  unsubscribe (topic: string): boolean {
+    this.#subscriptions.delete(topic)
+    return this.route.topics.unsubscribe(topic, this)
+  }
+
+  /** Closes the connection. */
+  close (code = 1000, reason = ''): void {
+    if (this.#closed) return
+    this.socket.close(code, reason)
+  }
+
+  /**
+   * Queues an encoded message behind what is already queued (order is kept even when a large
+   * message compresses in the thread pool). Resolves to whether it was written; with `ackId`,
+   * whether the client acknowledged it in time.
+   */
+  async deliver (encoded: Promise<EncodedMessage>, type: number, droppable: boolean, ackId?: number, ackTimeoutMs?: number): Promise<boolean> {
+    const acked = ackId === undefined ? undefined : this.#expectAck(ackId, ackTimeoutMs ?? this.route.options.ackTimeoutMs)
+    const written = this.#outgoing.then(async () => this.#write(await encoded, type, droppable))
+    this.#outgoing = written.catch(() => {})
+    if (!(await written)) {
+      if (ackId !== undefined) this.#settleAck(ackId, false)
+      return false
+    }
+    return acked === undefined ? true : await acked
+  }
+
+  #write (encoded: EncodedMessage, type: number, droppable: boolean): boolean {
+    if (this.#closed || this.socket.readyState !== this.socket.OPEN) return false
+    const { highWaterMark, policy } = this.route.options.backpressure
+    if (this.socket.bufferedAmount > highWaterMark) {
+      if (policy === 'close') {
+        this.#fail(new errors.WIREBOX_ERR_SLOW_CONSUMER(highWaterMark))
+        return false
+      }
+      if (droppable) {
+        this.route.metrics.dropped++
+        return false
+      }
+    }
+    for (const frame of encoded.frames) this.socket.send(frame, { binary: typeof frame !== 'string' })
+    this.route.metrics.sent(type, encoded.wireSize, encoded.bodySize)
+    return true
+  }
+
+  #expectAck (id: number, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#settleAck(id, false), timeoutMs)
+      timer.unref()
+      this.#pendingAcks.set(id, { resolve, timer })
+    })
+  }
+
+  #settleAck (id: number, acked: boolean): void {
+    const pending = this.#pendingAcks.get(id)
+    if (pending === undefined) return
+    this.#pendingAcks.delete(id)
+    clearTimeout(pending.timer)
+    pending.resolve(acked)
+  }
+
+  /** Sends a control message (never dropped); errors are logged, not thrown. */
+  #control (type: number, fields: { payload?: unknown, id?: number, event_type?: string }): void {
+    const envelope = { event_type: fields.event_type ?? CONTROL_NAMES[type] ?? 'control', timestamp: Date.now(), ...fields } as Envelope
+    const encoded = this.encoder.encodeMessage({ type, envelope } satisfies OutgoingMessage)
+    this.deliver(encoded, type, false).catch((err: unknown) => this.#log.error({ err, session: this.id }, 'wirebox: could not send a control message'))
+  }
+
+  /** Reports an error to the client (ERROR message) and closes when the error says so. */
+  #fail (err: unknown, id?: number, eventType?: string): void {
+    const error: WireboxError = isWireboxError(err) && err.wireCode !== undefined ? err : this.#internal(err, eventType)
+    this.route.metrics.error(error.wireCode === undefined ? error.code : `0x${error.wireCode.toString(16)}`)
+    if (error.wireCode !== undefined) {
+      this.#log.warn({ session: this.id, code: error.code, err: error.message }, 'wirebox: error sent to the client')
+      const payload = { code: error.wireCode, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) }
+      this.#control(MessageType.ERROR, { payload, ...(id === undefined ? {} : { id }) })
+    } else {
+      this.#log.warn({ session: this.id, code: error.code, err: error.message }, 'wirebox: closing the connection')
+    }
+    if (error.closeCode !== undefined) {
+      const code = error.closeCode
+      // After what is queued (the ERROR included) is written.
+      this.#outgoing = this.#outgoing.then(() => this.close(code, error.code))
+    }
+  }
+
+  #internal (err: unknown, eventType?: string): WireboxError {
+    this.#log.error({ err, session: this.id, event_type: eventType }, 'wirebox: handler failed')
+    return new errors.WIREBOX_ERR_INTERNAL(eventType ?? 'message')
+  }
+
+  #onMessage (data: Buffer, isBinary: boolean): void {
+    this.#lastSeen = Date.now()
+    this.route.metrics.wireBytesIn += data.length
+    if (this.#limiter !== undefined) {
+      const verdict = this.#limiter.take(data.length)
+      if (verdict !== 'ok') {
+        this.#fail(verdict === 'close'
+          ? new errors.WIREBOX_ERR_RATE_LIMIT_ABUSE(this.route.options.rateLimit === false ? 0 : this.route.options.rateLimit.closeAfter)
+          : new errors.WIREBOX_ERR_RATE_LIMITED('message dropped'))
+        return
+      }
+    }
+    const input = isBinary ? data : data.toString('utf8')
+    this.#incoming = this.#incoming.then(async () => {
+      if (this.#closed) return
+      let message: DecodedMessage | undefined
+      try {
+        message = await this.#decoder.decode(input)
+      } catch (err) {
+        this.#fail(err)
+        return
+      }
+      if (message === undefined) return
+      this.route.metrics.received(message.type, 0, message.bodySize)
+      this.#dispatch(message)
+    })
+  }
+
+  #dispatch (message: DecodedMessage): void {
+    const envelope = message.envelope
+    switch (message.type) {
+      case MessageType.EVENT: return this.#onEvent(message, envelope as Envelope)
+      case MessageType.REQUEST: return this.#onRequest(message, envelope as Envelope)
+      case MessageType.ACK:
+        if (envelope?.id === undefined) return this.#fail(missing('/id'))
+        return this.#settleAck(envelope.id, true)
+      case MessageType.PING: return this.#control(MessageType.PONG, envelope?.id === undefined ? {} : { id: envelope.id })
+      case MessageType.PONG:
+      case MessageType.HEARTBEAT:
+        return
+      case MessageType.SUBSCRIBE:
+      case MessageType.UNSUBSCRIBE:
+        return this.#onSubscription(message.type, envelope as Envelope)
+      case MessageType.VERSION_CHECK:
+        this.#log.debug({ session: this.id, payload: envelope?.payload }, 'wirebox: version check')
+        return
+      case MessageType.ERROR:
+        this.#log.warn({ session: this.id, payload: envelope?.payload }, 'wirebox: the client reported an error')
+        return
+      default:
+        return this.#fail(new errors.WIREBOX_ERR_UNEXPECTED_MESSAGE(`0x${message.type.toString(16)}`, 'client'), envelope?.id)
+    }
+  }
+
+  #onEvent (message: DecodedMessage, envelope: Envelope): void {
+    const name = envelope.event_type
+    const schema = this.route.events?.[name]
+    const ackWanted = (message.flags & Flag.ACK_REQUIRED) !== 0
+    if (ackWanted && envelope.id === undefined) return this.#fail(missing('/id'))
+    if (schema === undefined) return this.#fail(new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', name), envelope.id)
+    const invalid = validatePayload(schema, envelope.payload, name)
+    if (invalid !== undefined) return this.#fail(invalid, envelope.id)
+    const handler = this.#eventHandlers.get(name)
+    const done = (): void => {
+      if (ackWanted) this.#control(MessageType.ACK, { id: envelope.id as number, event_type: name })
+    }
+    if (handler === undefined) {
+      this.#log.debug({ session: this.id, event_type: name }, 'wirebox: no handler for this event')
+      return done()
+    }
+    Promise.resolve()
+      .then(() => handler(envelope.payload as EventPayload<P, EventName<P>>, { connection: this, envelope, flags: message.flags }))
+      .then(done, (err: unknown) => this.#fail(err, ackWanted ? envelope.id : undefined, name))
+  }
+
+  #onRequest (message: DecodedMessage, envelope: Envelope): void {
+    const name = envelope.event_type
+    const id = envelope.id
+    if (id === undefined) return this.#fail(missing('/id'))
+    const definition = this.route.requests?.[name]
+    if (definition === undefined) return this.#fail(new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', name), id)
+    const invalid = validatePayload(definition.payload, envelope.payload, name)
+    if (invalid !== undefined) return this.#fail(invalid, id)
+    const handler = this.#requestHandlers.get(name)
+    if (handler === undefined) return this.#fail(new Error(`no handler registered for request "${name}"`), id, name)
+    if (this.#inFlight >= this.route.options.maxInFlight) return this.#fail(new errors.WIREBOX_ERR_TOO_MANY_REQUESTS(this.route.options.maxInFlight), id)
+    this.#inFlight++
+    const started = performance.now()
+    const timeoutMs = this.route.options.requestTimeoutMs
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, timeoutMs)), timeoutMs)
+    })
+    const work = Promise.resolve().then(() => handler(envelope.payload as RequestPayload<P, RequestName<P>>, { connection: this, envelope, flags: message.flags }))
+    work.catch(() => {}) // a handler failing after its timeout is already answered
+    Promise.race([work, timeout])
+      .then((response) => {
+        if (this.route.validateOutgoing) {
+          const wrong = validatePayload(definition.response, response, name)
+          if (wrong !== undefined) {
+            this.#log.error({ session: this.id, event_type: name, err: wrong.message }, 'wirebox: the handler returned an invalid response')
+            return this.#fail(new errors.WIREBOX_ERR_INTERNAL(name), id)
+          }
+        }
+        this.route.metrics.latency(performance.now() - started)
+        this.#control(MessageType.RESPONSE, { event_type: name, id, payload: response })
+      }, (err: unknown) => this.#fail(err, id, name))
+      .finally(() => {
+        clearTimeout(timer)
+        this.#inFlight--
+      })
+  }
+
+  #onSubscription (type: number, envelope: Envelope): void {
+    const id = envelope.id
+    if (!SubscriptionCheck.Check(envelope.payload)) {
+      const first = SubscriptionCheck.Errors(envelope.payload).First()
+      const err = new errors.WIREBOX_ERR_INVALID_PAYLOAD(type === MessageType.SUBSCRIBE ? 'subscribe' : 'unsubscribe', `/payload${first?.path ?? ''}: ${first?.message ?? 'invalid'}`)
+      err.details = { path: `/payload${first?.path ?? ''}` }
+      return this.#fail(err, id)
+    }
+    const { topic, since } = envelope.payload
+    if (type === MessageType.UNSUBSCRIBE) {
+      this.unsubscribe(topic)
+      return this.#control(MessageType.SUBSCRIPTION_ACK, { id, payload: { topic, seq: this.route.topics.currentSeq(topic) } })
+    }
+    const authorize = this.route.authorizeSubscribe
+    Promise.resolve(authorize === undefined ? true : authorize(topic, this as unknown as WireboxConnection))
+      .then((allowed) => {
+        if (!allowed) return this.#fail(new errors.WIREBOX_ERR_PERMISSION_DENIED(`topic ${topic}`), id)
+        if (this.#closed) return
+        const seq = this.subscribe(topic)
+        // No history is kept yet: a client that saw everything up to `seq` has lost nothing.
+        const resume = since === undefined ? {} : since === seq ? { recovered: true } : { recovered: false, first_seq: seq + 1 }
+        this.#control(MessageType.SUBSCRIPTION_ACK, { id, payload: { topic, seq, ...resume } })
+      }, (err: unknown) => this.#fail(err, id, 'subscribe'))
+  }
+
+  #tick (): void {
+    for (const expired of this.#decoder.sweep()) this.#fail(expired)
+    const interval = this.route.options.heartbeatIntervalMs
+    if (interval === 0) return
+    if (Date.now() - this.#lastSeen > 2 * interval) {
+      this.route.metrics.error('WIREBOX_ERR_HEARTBEAT_TIMEOUT')
+      this.#log.warn({ session: this.id }, new errors.WIREBOX_ERR_HEARTBEAT_TIMEOUT(2 * interval).message)
+      this.socket.terminate()
+      return
+    }
+    this.#control(MessageType.PING, {})
+  }
+
+  #onClose (code: number): void {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#timer)
+    this.#decoder.close()
+    for (const id of [...this.#pendingAcks.keys()]) this.#settleAck(id, false)
+    this.route.topics.removeEverywhere(this, this.#subscriptions)
+    this.#subscriptions.clear()
+    this.route.metrics.connections--
+    this.route.forget(this as unknown as WireboxConnection)
+    this.#log.debug({ session: this.id, code }, 'wirebox: connection closed')
+    for (const fn of this.#closeHandlers) {
+      try {
+        fn(code)
+      } catch (err) {
+        this.#log.error({ err, session: this.id }, 'wirebox: onClose handler failed')
+      }
+    }
+  }
+}
+
+function missing (path: string): WireboxError {
+  const err = new errors.WIREBOX_ERR_MISSING_FIELDS(path)
+  err.details = { path }
+  return err
+}

@@ -1,0 +1,189 @@
+/**
+ * The Fastify plugin: `fastify.register(wirebox, options)` decorates the instance with
+ * `wirebox(path, routeOptions, setup)` to declare negotiated, typed, validated WebSocket routes,
+ * `wirebox.publish(topic, event, payload)` for topics, and `wirebox.metrics()`.
+ */
+import fp from 'fastify-plugin'
+import websocket from '@fastify/websocket'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { WebSocket } from 'ws'
+import { MessageEncoder } from './core/wire.js'
+import { MessageType } from './core/constants.js'
+import { nodePlatform } from './platform/node.js'
+import { errors } from './errors.js'
+import type { ProtocolDefinition } from './protocol.js'
+import { WireboxConnection } from './connection.js'
+import type { RouteContext } from './connection.js'
+import { negotiate, parseSubprotocols } from './negotiation.js'
+import type { Negotiated } from './negotiation.js'
+import { checkPluginOptions, checkRouteOptions, resolveOptions, DEFAULTS } from './options.js'
+import type { UpgradeHook, WireboxPluginOptions, WireboxRouteOptions } from './options.js'
+import { Metrics, sumSnapshots, toPrometheus } from './metrics.js'
+import type { MetricsSnapshot } from './metrics.js'
+import { Topics } from './topics.js'
+import type { PublishOptions, PublishResult } from './topics.js'
+
+/** Sets up each new connection of a route: register handlers, subscribe, keep state. */
+export type ConnectionSetup<P extends ProtocolDefinition> = (connection: WireboxConnection<P>, request: FastifyRequest) => void | Promise<void>
+
+/** Route options with the subscription hook. */
+export interface WireboxRoute<P extends ProtocolDefinition> extends WireboxRouteOptions<P> {
+  /** Decides whether a client may SUBSCRIBE to a topic (default: allowed). Refusal: 0x203. */
+  authorizeSubscribe?: (topic: string, connection: WireboxConnection<P>) => boolean | Promise<boolean>
+}
+
+/** `fastify.wirebox`: declares routes; has `publish`, `metrics` and `connections`. */
+export interface WireboxDecorator {
+  <P extends ProtocolDefinition>(path: string, options: WireboxRoute<P>, setup: ConnectionSetup<P>): void
+  /** Publishes an event to a topic: encoded once per variant, written to every subscriber. */
+  publish (topic: string, event: string, payload: unknown, options?: PublishOptions): Promise<PublishResult>
+  /** Metrics: per route and in total. */
+  metrics (): { total: MetricsSnapshot, routes: Record<string, MetricsSnapshot> }
+  /** Open connections. */
+  readonly connections: ReadonlySet<WireboxConnection>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Declares wirebox routes, publishes to topics, reads metrics. */
+    wirebox: WireboxDecorator
+  }
+}
+
+const HEADER_ROOM = 64
+
+const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options) => {
+  checkPluginOptions(options)
+  const pluginOptions = resolveOptions(options)
+  if (!fastify.hasDecorator('websocketServer')) {
+    await fastify.register(websocket, {
+      options: {
+        // A frame is at most the largest message plus its header (chunks are smaller).
+        maxPayload: pluginOptions.maxMessageSize + HEADER_ROOM,
+        handleProtocols: (offered: Set<string>) => parseSubprotocols([...offered])?.value ?? [...offered][0] ?? false,
+        ...(options.websocket as Record<string, unknown> | undefined)
+      }
+    })
+  }
+
+  let ackIds = 0
+  const nextAckId = (): number => {
+    ackIds = (ackIds + 1) >>> 0 || 1
+    return ackIds
+  }
+  const topics = new Topics(nextAckId)
+  const routes = new Map<string, Metrics>()
+  const connections = new Set<WireboxConnection>()
+
+  function route<P extends ProtocolDefinition> (this: FastifyInstance, path: string, routeOptions: WireboxRoute<P>, setup: ConnectionSetup<P>): void {
+    const { authorizeSubscribe, ...rest } = routeOptions
+    checkRouteOptions(rest)
+    if (authorizeSubscribe !== undefined && typeof authorizeSubscribe !== 'function') {
+      throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route options', '/authorizeSubscribe must be a function')
+    }
+    if (typeof setup !== 'function') throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', 'the setup argument must be a function')
+    if (routes.has(path)) throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', `${path} is already declared`)
+    const resolved = resolveOptions(options, rest)
+    const metrics = new Metrics()
+    routes.set(path, metrics)
+    const encoders = new Map<string, MessageEncoder>()
+    const context: RouteContext = {
+      path,
+      options: resolved,
+      events: routeOptions.protocol.events,
+      requests: routeOptions.protocol.requests,
+      validateOutgoing: resolved.validateOutgoing,
+      metrics,
+      topics,
+      nextAckId,
+      authorizeSubscribe: authorizeSubscribe as RouteContext['authorizeSubscribe'],
+      encoderFor (negotiated: Negotiated): MessageEncoder {
+        const key = `${negotiated.encoding}.${negotiated.version}.${negotiated.compression}`
+        let encoder = encoders.get(key)
+        if (encoder === undefined) {
+          encoder = new MessageEncoder({
+            encoding: negotiated.encoding,
+            version: negotiated.version,
+            compression: negotiated.compression,
+            compressionThreshold: resolved.compression.threshold,
+            compressionLevel: resolved.compression.level,
+            chunkSize: resolved.chunkSize,
+            maxMessageSize: resolved.maxMessageSize
+          }, { platform: nodePlatform, codec: resolved.codec })
+          encoders.set(key, encoder)
+        }
+        return encoder
+      },
+      forget (connection) {
+        connections.delete(connection)
+      }
+    }
+
+    const hooks: UpgradeHook[] = []
+    if (resolved.allowedOrigins !== undefined) {
+      const allowed = new Set(resolved.allowedOrigins)
+      hooks.push(async (request: FastifyRequest, reply: FastifyReply) => {
+        const origin = request.headers.origin
+        if (origin !== undefined && !allowed.has(origin)) {
+          request.log.warn({ origin }, 'wirebox: origin rejected')
+          metrics.error('WIREBOX_ERR_ORIGIN_REJECTED')
+          return reply.code(403).send({ code: 'WIREBOX_ERR_ORIGIN_REJECTED', message: new errors.WIREBOX_ERR_ORIGIN_REJECTED(origin).message })
+        }
+      })
+    }
+    const userHooks = rest.preValidation
+    if (userHooks !== undefined) hooks.push(...(Array.isArray(userHooks) ? userHooks : [userHooks]))
+
+    this.route({
+      method: 'GET',
+      url: path,
+      ...(hooks.length === 0 ? {} : { preValidation: hooks }),
+      handler: async (_request: FastifyRequest, reply: FastifyReply) => await reply.code(426).header('upgrade', 'websocket').send({ message: 'Upgrade Required: this is a wirebox WebSocket route' }),
+      wsHandler: (socket: WebSocket, request: FastifyRequest) => {
+        const negotiation = negotiate(request.query as Record<string, unknown>, request.headers['sec-websocket-protocol'], resolved)
+        const connection = new WireboxConnection<P>(socket, request, negotiation.negotiated, context)
+        if (!negotiation.ok) {
+          request.log.info({ err: negotiation.error.message }, 'wirebox: version refused')
+          connection.refuse(negotiation.error)
+          return
+        }
+        connections.add(connection as unknown as WireboxConnection)
+        request.log.debug({ session: connection.id, ...negotiation.negotiated }, 'wirebox: negotiated')
+        connection.sendNegotiation(negotiation.negotiated)
+        Promise.resolve()
+          .then(() => setup(connection, request))
+          .catch((err: unknown) => {
+            request.log.error({ err, session: connection.id }, 'wirebox: route setup failed')
+            connection.close(1011, 'setup failed')
+          })
+      }
+    })
+  }
+
+  const decorator = Object.assign(route, {
+    publish: async (topic: string, event: string, payload: unknown, publishOptions?: PublishOptions): Promise<PublishResult> =>
+      await topics.publish(topic, event, payload, publishOptions),
+    metrics: () => {
+      const perRoute = Object.fromEntries([...routes].map(([path, m]) => [path, m.snapshot()]))
+      return { total: sumSnapshots(Object.values(perRoute)), routes: perRoute }
+    },
+    connections: connections as ReadonlySet<WireboxConnection>
+  }) as unknown as WireboxDecorator
+  fastify.decorate('wirebox', decorator)
+
+  if (options.metricsRoute !== undefined) {
+    fastify.get(options.metricsRoute, async (_request, reply) => {
+      const perRoute = Object.fromEntries([...routes].map(([path, m]) => [path, m.snapshot()]))
+      return await reply.type('text/plain; version=0.0.4').send(toPrometheus(perRoute))
+    })
+  }
+
+  fastify.addHook('onClose', async () => {
+    for (const connection of connections) connection.close(1001, 'server closing')
+  })
+}
+
+/** The plugin. */
+export const wirebox = fp(plugin, { name: 'fastify-wirebox', fastify: '5.x' })
+export default wirebox
+export { DEFAULTS, MessageType }
