@@ -37,6 +37,8 @@ export interface WireboxDecorator {
   <P extends ProtocolDefinition>(path: string, options: WireboxRoute<P>, setup: ConnectionSetup<P>): void
   /** Publishes an event to a topic: encoded once per variant, written to every subscriber. */
   publish (topic: string, event: string, payload: unknown, options?: PublishOptions): Promise<PublishResult>
+  /** Subscribers of a topic now, across routes. */
+  subscriberCount (topic: string): number
   /** Metrics: per route and in total. */
   metrics (): { total: MetricsSnapshot, routes: Record<string, MetricsSnapshot> }
   /** Open connections. */
@@ -163,6 +165,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
   const decorator = Object.assign(route, {
     publish: async (topic: string, event: string, payload: unknown, publishOptions?: PublishOptions): Promise<PublishResult> =>
       await topics.publish(topic, event, payload, publishOptions),
+    subscriberCount: (topic: string): number => topics.count(topic),
     metrics: () => {
       const perRoute = Object.fromEntries([...routes].map(([path, m]) => [path, m.snapshot()]))
       return { total: sumSnapshots(Object.values(perRoute)), routes: perRoute }

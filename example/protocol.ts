@@ -1,0 +1,41 @@
+/**
+ * The ECG monitor's protocol (seed 002's domain). Tests outside the project rely on these names.
+ */
+import { Type } from '@sinclair/typebox'
+import { defineProtocol } from '../lib/index.js'
+
+const PatientId = Type.String({ minLength: 1, maxLength: 64 })
+
+/** The ECG example's protocol. */
+export const protocol = defineProtocol({
+  events: {
+    /** 25 samples (a tenth of a second at 250 Hz) for a patient, on topic `ecg/<patient_id>`. */
+    'ecg.data': Type.Object({
+      patient_id: PatientId,
+      seq: Type.Integer({ minimum: 0 }),
+      sampling_rate: Type.Integer({ minimum: 1 }),
+      signal: Type.Array(Type.Number(), { minItems: 25, maxItems: 25 })
+    }),
+    /** An anomaly, sent with the PRIORITY flag. */
+    'anomaly.alert': Type.Object({
+      patient_id: PatientId,
+      kind: Type.String(),
+      severity: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
+      seq: Type.Integer({ minimum: 0 })
+    }),
+    /** A note on a patient, published by `ecg.annotate`. */
+    'ecg.annotation': Type.Object({ patient_id: PatientId, note: Type.String() })
+  },
+  requests: {
+    /** The last `samples` samples of a patient at 250 Hz. */
+    'ecg.history': {
+      payload: Type.Object({ patient_id: PatientId, samples: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }),
+      response: Type.Object({ patient_id: PatientId, sampling_rate: Type.Literal(250), signal: Type.Array(Type.Number()) })
+    },
+    /** Adds a note; published as `ecg.annotation` to topic `ecg/<patient_id>`. */
+    'ecg.annotate': {
+      payload: Type.Object({ patient_id: PatientId, note: Type.String({ maxLength: 10_000 }) }),
+      response: Type.Object({ ok: Type.Literal(true) })
+    }
+  }
+})

@@ -1,0 +1,87 @@
+/**
+ * The ECG monitor example: `npm start`. Listens on HOST (default 127.0.0.1) and PORT (default
+ * 3000), WebSocket route /ws. Request `ecg.history` and `ecg.annotate`; SUBSCRIBE to
+ * `ecg/<patient_id>` for `ecg.data` at least ten times a second and PRIORITY `anomaly.alert`
+ * events. Prometheus metrics at /metrics.
+ */
+import Fastify from 'fastify'
+import type { FastifyInstance } from 'fastify'
+import wirebox from '../lib/index.js'
+import { protocol } from './protocol.js'
+import { SAMPLING_RATE, samples } from './ecg.js'
+
+const BATCH = 25 // samples per ecg.data event: 250 Hz in 10 batches a second
+const TOPIC = /^ecg\/([^/]{1,64})$/
+
+/** Options of the example server. */
+export interface EcgServerOptions {
+  /** Fastify logger (default: true). */
+  logger?: boolean
+  /** Milliseconds between ecg.data batches (default 95: at least 10 a second). */
+  batchIntervalMs?: number
+  /** One batch in this many carries an anomaly.alert (default 50). */
+  alertEvery?: number
+}
+
+/** Builds the example server (not listening). */
+export async function buildServer (options: EcgServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? true })
+  await app.register(wirebox, { metricsRoute: '/metrics' })
+
+  const started = Date.now()
+  const streams = new Map<string, ReturnType<typeof setInterval>>()
+  const interval = options.batchIntervalMs ?? 95
+  const alertEvery = options.alertEvery ?? 50
+
+  // One stream per patient while it has subscribers: batch k holds samples 25k to 25k + 24.
+  const startStream = (patientId: string): void => {
+    if (streams.has(patientId)) return
+    const topic = `ecg/${patientId}`
+    let seq = 0
+    const timer = setInterval(() => {
+      if (app.wirebox.subscriberCount(topic) === 0) {
+        clearInterval(timer)
+        streams.delete(patientId)
+        return
+      }
+      seq++
+      app.wirebox.publish(topic, 'ecg.data', { patient_id: patientId, seq, sampling_rate: SAMPLING_RATE, signal: samples(patientId, seq * BATCH, BATCH) })
+        .catch((err: unknown) => app.log.error({ err }, 'ecg.data publish failed'))
+      if (seq % alertEvery === 0) {
+        app.wirebox.publish(topic, 'anomaly.alert', { patient_id: patientId, kind: 'irregular rhythm', severity: 'medium', seq }, { priority: true })
+          .catch((err: unknown) => app.log.error({ err }, 'anomaly.alert publish failed'))
+      }
+    }, interval)
+    timer.unref()
+    streams.set(patientId, timer)
+  }
+  app.addHook('onClose', async () => {
+    for (const timer of streams.values()) clearInterval(timer)
+  })
+
+  app.wirebox('/ws', {
+    protocol,
+    // Only patient topics exist; subscribing starts that patient's stream.
+    authorizeSubscribe: (topic) => {
+      const match = TOPIC.exec(topic)
+      if (match === null) return false
+      startStream(match[1] as string)
+      return true
+    }
+  }, (connection) => {
+    connection.handle('ecg.history', ({ patient_id, samples: count }) => {
+      const now = Math.floor(((Date.now() - started) / 1000) * SAMPLING_RATE)
+      return { patient_id, sampling_rate: SAMPLING_RATE, signal: samples(patient_id, Math.max(now, count), count) }
+    })
+    connection.handle('ecg.annotate', async ({ patient_id, note }) => {
+      await app.wirebox.publish(`ecg/${patient_id}`, 'ecg.annotation', { patient_id, note })
+      return { ok: true as const }
+    })
+  })
+  return app
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
+  const app = await buildServer()
+  await app.listen({ host: process.env.HOST ?? '127.0.0.1', port: Number(process.env.PORT ?? 3000) })
+}
