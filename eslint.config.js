@@ -3,7 +3,7 @@ import neostandard from 'neostandard'
 export default [
   ...neostandard({
     ts: true,
-    ignores: ['dist/**', 'node_modules/**', '.tap/**']
+    ignores: ['dist/**', 'node_modules/**', '.tap/**', '.scratch/**']
   }),
   {
     // The wire contract's field names are snake_case (event_type, patient_id...).

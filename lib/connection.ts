@@ -16,7 +16,7 @@ import type { DecodedMessage, EncodedMessage, MessageEncoder, OutgoingMessage } 
 import { nodePlatform } from './platform/node.js'
 import type { Envelope } from '../schemas/envelope.js'
 import { SubscriptionCheck } from '../schemas/subscription.js'
-import { errors, isWireboxError } from './errors.js'
+import { CloseCode, errors, isWireboxError } from './errors.js'
 import type { WireboxError } from './errors.js'
 import { validatePayload } from './protocol.js'
 import type { EventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload, ResponsePayload } from './protocol.js'
@@ -119,6 +119,8 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   #incoming: Promise<void> = Promise.resolve()
   #outgoing: Promise<unknown> = Promise.resolve()
   #closed = false
+  // Set once a close is decided: nothing more is written.
+  #closing = false
 
   constructor (socket: WebSocket, request: FastifyRequest, negotiated: Negotiated, route: RouteContext) {
     this.socket = socket
@@ -242,7 +244,8 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
 
   /** Closes the connection. */
   close (code = 1000, reason = ''): void {
-    if (this.#closed) return
+    if (this.#closed || this.#closing) return
+    this.#closing = true
     this.socket.close(code, reason)
   }
 
@@ -263,11 +266,12 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   }
 
   #write (encoded: EncodedMessage, type: number, droppable: boolean): boolean {
-    if (this.#closed || this.socket.readyState !== this.socket.OPEN) return false
+    if (this.#closed || this.#closing || this.socket.readyState !== this.socket.OPEN) return false
     const { highWaterMark, policy } = this.route.options.backpressure
     if (this.socket.bufferedAmount > highWaterMark) {
       if (policy === 'close') {
         this.#fail(new errors.WIREBOX_ERR_SLOW_CONSUMER(highWaterMark))
+        this.close(CloseCode.TRY_AGAIN_LATER, 'WIREBOX_ERR_SLOW_CONSUMER')
         return false
       }
       if (droppable) {
@@ -305,7 +309,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
 
   /** Reports an error to the client (ERROR message) and closes when the error says so. */
   #fail (err: unknown, id?: number, eventType?: string): void {
-    const error: WireboxError = isWireboxError(err) && err.wireCode !== undefined ? err : this.#internal(err, eventType)
+    const error: WireboxError = isWireboxError(err) ? err : this.#internal(err, eventType)
     this.route.metrics.error(error.wireCode === undefined ? error.code : `0x${error.wireCode.toString(16)}`)
     if (error.wireCode !== undefined) {
       this.#log.warn({ session: this.id, code: error.code, err: error.message }, 'wirebox: error sent to the client')

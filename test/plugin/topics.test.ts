@@ -1,0 +1,88 @@
+import { test } from 'tap'
+import { buildApp } from './fixture.js'
+import { TestClient, MessageType, Flag, shutdown, listen } from './test-client.js'
+import type { ErrorPayload, SubscriptionAck } from '../../lib/index.js'
+
+test('SUBSCRIBE, publish to every variant once, UNSUBSCRIBE', async (t) => {
+  const app = await buildApp()
+  t.teardown(() => shutdown(app))
+  const urls = ['/ws?encoding=messagepack&version=3', '/ws?encoding=messagepack&version=3', '/ws?encoding=json&version=2', '/ws?encoding=messagepack&version=1']
+  const clients = await Promise.all(urls.map(async (url) => await TestClient.inject(app, url)))
+  for (const client of clients) {
+    const ack = await client.subscribe('room/1')
+    t.equal(ack.type, MessageType.SUBSCRIPTION_ACK)
+    t.same(ack.envelope?.payload, { topic: 'room/1', seq: 0 })
+  }
+  t.equal(app.wirebox.subscriberCount('room/1'), 4)
+  const result = await app.wirebox.publish('room/1', 'chat.echo', { room: '1', text: 'to all' }, { priority: true })
+  t.match(result, { seq: 1, delivered: 4, dropped: 0, encodings: 3 }, 'encoded once per variant: 3 variants for 4 sockets')
+  for (const client of clients) {
+    const event = await client.next((m) => m.envelope?.topic === 'room/1')
+    t.same(event.envelope?.payload, { room: '1', text: 'to all' })
+    t.equal(event.envelope?.seq, 1)
+    t.equal(event.flags & (Flag.BROADCAST | Flag.PRIORITY), Flag.BROADCAST | Flag.PRIORITY)
+  }
+  await app.wirebox.publish('room/1', 'chat.echo', { room: '1', text: 'second' })
+  t.equal((await (clients[0] as TestClient).next((m) => m.envelope?.seq === 2)).envelope?.topic, 'room/1', 'seq increases by one')
+  // unsubscribe
+  const first = clients[0] as TestClient
+  await first.send(MessageType.UNSUBSCRIBE, { event_type: 'unsubscribe', id: 900, payload: { topic: 'room/1' } })
+  t.same((await first.next((m) => m.envelope?.id === 900)).envelope?.payload, { topic: 'room/1', seq: 2 })
+  t.equal(app.wirebox.subscriberCount('room/1'), 3)
+  // closing removes the subscriptions
+  clients[1]?.close()
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(app.wirebox.subscriberCount('room/1'), 2)
+})
+
+test('publish validates the payload once and refuses unknown events', async (t) => {
+  const app = await buildApp()
+  t.teardown(() => shutdown(app))
+  const client = await TestClient.inject(app, '/ws?encoding=messagepack')
+  await client.subscribe('t')
+  await t.rejects(app.wirebox.publish('t', 'chat.echo', { room: 1 }), { code: 'WIREBOX_ERR_MISSING_FIELDS' })
+  await t.rejects(app.wirebox.publish('t', 'nope', {}), { code: 'WIREBOX_ERR_UNKNOWN_EVENT' })
+  t.match(await app.wirebox.publish('nobody-listens', 'chat.echo', { room: '1', text: 'x' }), { delivered: 0, encodings: 0 })
+})
+
+test('subscription payloads are validated; authorizeSubscribe can refuse with 0x203', async (t) => {
+  const app = await buildApp({}, { authorizeSubscribe: (topic) => topic.startsWith('public/') })
+  t.teardown(() => shutdown(app))
+  const client = await TestClient.inject(app, '/ws?encoding=json')
+  const denied = await client.subscribe('private/x')
+  t.equal((denied.envelope?.payload as ErrorPayload).code, 0x203)
+  t.equal(app.wirebox.subscriberCount('private/x'), 0)
+  t.equal((await client.subscribe('public/x')).type, MessageType.SUBSCRIPTION_ACK)
+  await client.send(MessageType.SUBSCRIBE, { event_type: 'subscribe', id: 5, payload: { topic: '' } })
+  t.equal(((await client.next((m) => m.envelope?.id === 5)).envelope?.payload as ErrorPayload).code, 0x200)
+})
+
+test('SUBSCRIBE with since: recovered only when nothing was missed (no history yet)', async (t) => {
+  const app = await buildApp()
+  t.teardown(() => shutdown(app))
+  const client = await TestClient.inject(app, '/ws?encoding=messagepack')
+  await client.subscribe('h')
+  await app.wirebox.publish('h', 'chat.echo', { room: 'h', text: '1' })
+  await app.wirebox.publish('h', 'chat.echo', { room: 'h', text: '2' })
+  const other = await TestClient.inject(app, '/ws?encoding=messagepack')
+  t.same((await other.subscribe('h', 2)).envelope?.payload as SubscriptionAck, { topic: 'h', seq: 2, recovered: true })
+  const behind = await TestClient.inject(app, '/ws?encoding=messagepack')
+  t.same((await behind.subscribe('h', 1)).envelope?.payload as SubscriptionAck, { topic: 'h', seq: 2, recovered: false, first_seq: 3 })
+})
+
+test('publish with ack resolves after the version-3 subscribers acknowledge', async (t) => {
+  const app = await buildApp({ ackTimeoutMs: 300 })
+  const base = await listen(app)
+  t.teardown(() => shutdown(app))
+  const acking = await TestClient.connect(`${base}/ws?encoding=messagepack&version=3`)
+  const silent = await TestClient.connect(`${base}/ws?encoding=json&version=3`)
+  await acking.subscribe('a')
+  await silent.subscribe('a')
+  const pending = app.wirebox.publish('a', 'server.notice', { text: 'ack please' }, { ack: true })
+  const notice = await acking.next((m) => m.envelope?.topic === 'a')
+  t.ok((notice.flags & Flag.ACK_REQUIRED) !== 0)
+  t.equal(notice.envelope?.id, (await silent.next((m) => m.envelope?.topic === 'a')).envelope?.id, 'one message id for every recipient: encoded once')
+  await acking.send(MessageType.ACK, { event_type: 'ack', id: notice.envelope?.id as number })
+  const result = await pending
+  t.match(result, { delivered: 1, acked: 1, dropped: 1 }, 'one ACKed, one silent until the timeout')
+})
