@@ -14,6 +14,9 @@ export interface MetricsSnapshot {
   connectionsTotal: number
   messagesIn: Record<string, number>
   messagesOut: Record<string, number>
+  /** Body bytes per message type (after decompression in, before compression out). */
+  bytesIn: Record<string, number>
+  bytesOut: Record<string, number>
   /** Bytes on the wire (frames as sent or received). */
   wireBytesIn: number
   wireBytesOut: number
@@ -31,6 +34,8 @@ export class Metrics {
   connectionsTotal = 0
   readonly messagesIn = new Map<number, number>()
   readonly messagesOut = new Map<number, number>()
+  readonly bytesIn = new Map<number, number>()
+  readonly bytesOut = new Map<number, number>()
   wireBytesIn = 0
   wireBytesOut = 0
   bodyBytesIn = 0
@@ -44,6 +49,7 @@ export class Metrics {
   /** Counts one received message. */
   received (type: number, wireBytes: number, bodyBytes: number): void {
     this.messagesIn.set(type, (this.messagesIn.get(type) ?? 0) + 1)
+    this.bytesIn.set(type, (this.bytesIn.get(type) ?? 0) + bodyBytes)
     this.wireBytesIn += wireBytes
     this.bodyBytesIn += bodyBytes
   }
@@ -51,6 +57,7 @@ export class Metrics {
   /** Counts one sent message (all its frames). */
   sent (type: number, wireBytes: number, bodyBytes: number, count = 1): void {
     this.messagesOut.set(type, (this.messagesOut.get(type) ?? 0) + count)
+    this.bytesOut.set(type, (this.bytesOut.get(type) ?? 0) + bodyBytes * count)
     this.wireBytesOut += wireBytes * count
     this.bodyBytesOut += bodyBytes * count
   }
@@ -78,6 +85,8 @@ export class Metrics {
       connectionsTotal: this.connectionsTotal,
       messagesIn: byType(this.messagesIn),
       messagesOut: byType(this.messagesOut),
+      bytesIn: byType(this.bytesIn),
+      bytesOut: byType(this.bytesOut),
       wireBytesIn: this.wireBytesIn,
       wireBytesOut: this.wireBytesOut,
       bodyBytesIn: this.bodyBytesIn,
@@ -104,6 +113,8 @@ export function sumSnapshots (snapshots: MetricsSnapshot[]): MetricsSnapshot {
     total.connectionsTotal += s.connectionsTotal
     add(total.messagesIn, s.messagesIn)
     add(total.messagesOut, s.messagesOut)
+    add(total.bytesIn, s.bytesIn)
+    add(total.bytesOut, s.bytesOut)
     total.wireBytesIn += s.wireBytesIn
     total.wireBytesOut += s.wireBytesOut
     total.bodyBytesIn += s.bodyBytesIn
@@ -120,10 +131,11 @@ export function sumSnapshots (snapshots: MetricsSnapshot[]): MetricsSnapshot {
 /** Prometheus text exposition (version 0.0.4) of per-route snapshots. */
 export function toPrometheus (routes: Record<string, MetricsSnapshot>): string {
   const lines: string[] = []
+  const label = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
   const metric = (name: string, type: string, help: string, rows: Array<[Record<string, string>, number]>): void => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
     for (const [labels, value] of rows) {
-      const text = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')
+      const text = Object.entries(labels).map(([k, v]) => `${k}="${label(v)}"`).join(',')
       lines.push(`${name}{${text}} ${value}`)
     }
   }
@@ -133,6 +145,10 @@ export function toPrometheus (routes: Record<string, MetricsSnapshot>): string {
   metric('wirebox_messages_total', 'counter', 'Messages by direction and type.', entries.flatMap(([route, s]) => [
     ...Object.entries(s.messagesIn).map(([type, n]): [Record<string, string>, number] => [{ route, direction: 'in', type }, n]),
     ...Object.entries(s.messagesOut).map(([type, n]): [Record<string, string>, number] => [{ route, direction: 'out', type }, n])
+  ]))
+  metric('wirebox_message_bytes_total', 'counter', 'Body bytes by direction and type (after decompression in, before compression out).', entries.flatMap(([route, s]) => [
+    ...Object.entries(s.bytesIn).map(([type, n]): [Record<string, string>, number] => [{ route, direction: 'in', type }, n]),
+    ...Object.entries(s.bytesOut).map(([type, n]): [Record<string, string>, number] => [{ route, direction: 'out', type }, n])
   ]))
   metric('wirebox_wire_bytes_total', 'counter', 'Bytes on the wire by direction.', entries.flatMap(([route, s]) => [
     [{ route, direction: 'in' }, s.wireBytesIn], [{ route, direction: 'out' }, s.wireBytesOut]
@@ -144,7 +160,8 @@ export function toPrometheus (routes: Record<string, MetricsSnapshot>): string {
     Object.entries(s.errors).map(([code, n]): [Record<string, string>, number] => [{ route, code }, n])))
   metric('wirebox_dropped_total', 'counter', 'Non-priority messages dropped under back-pressure.', entries.map(([route, s]) => [{ route }, s.dropped]))
   lines.push('# HELP wirebox_request_duration_ms Request handling time.', '# TYPE wirebox_request_duration_ms histogram')
-  for (const [route, s] of entries) {
+  for (const [path, s] of entries) {
+    const route = label(path)
     for (const [le, n] of Object.entries(s.requestLatencyMs.buckets)) lines.push(`wirebox_request_duration_ms_bucket{route="${route}",le="${le}"} ${n}`)
     lines.push(`wirebox_request_duration_ms_bucket{route="${route}",le="+Inf"} ${s.requestLatencyMs.count}`)
     lines.push(`wirebox_request_duration_ms_sum{route="${route}"} ${s.requestLatencyMs.sum}`)

@@ -24,6 +24,16 @@ test('rate limit: over-limit messages get 0x204, sustained abuse closes with 100
   t.ok((app.wirebox.metrics().total.errors['0x204'] ?? 0) >= 10)
 })
 
+test('rate limit on bytes: a message over the byte budget is refused', async (t) => {
+  const app = await buildApp({ rateLimit: { bytesPerSecond: 1000, burstBytes: 1000 } })
+  t.teardown(() => shutdown(app))
+  const client = await TestClient.inject(app, '/ws?encoding=messagepack&compression=none')
+  t.same((await client.request('math.add', { a: 1, b: 2 })).envelope?.payload, { sum: 3 })
+  await client.send(MessageType.REQUEST, { event_type: 'data.range', id: 2, payload: { count: 1, pad: 'x'.repeat(2000) } })
+  const refused = await client.next((m) => m.type === MessageType.ERROR)
+  t.equal(codeOf(refused), 0x204, 'refused before decoding (so without the request id)')
+})
+
 test('heartbeat: pings at the interval; a silent peer is terminated, a live one is not', async (t) => {
   const app = await buildApp({ heartbeatIntervalMs: 80 })
   const base = await listen(app)

@@ -18,6 +18,8 @@ test('metrics: messages and bytes per type, compression, errors, latency; Promet
   t.equal(total.messagesOut.PROTOCOL_NEGOTIATION, 1)
   t.equal(total.errors['0x201'], 1)
   t.equal(total.requestLatencyMs.count, 2)
+  t.ok((total.bytesOut.RESPONSE ?? 0) > 5000 * 4, 'body bytes per type')
+  t.ok((total.bytesIn.REQUEST ?? 0) > 0)
   t.ok(total.bodyBytesOut > total.wireBytesOut, `compression saved bytes: ${total.bodyBytesOut} body, ${total.wireBytesOut} on the wire`)
   t.ok(total.wireBytesIn > 0)
   const text = (await app.inject('/metrics')).body
@@ -26,6 +28,7 @@ test('metrics: messages and bytes per type, compression, errors, latency; Promet
   t.match(text, /wirebox_errors_total\{route="\/ws",code="0x201"\} 1/)
   t.match(text, /wirebox_request_duration_ms_count\{route="\/ws"\} 2/)
   t.match(text, /wirebox_connections\{route="\/ws"\} 1/)
+  t.match(text, /wirebox_message_bytes_total\{route="\/ws",direction="out",type="RESPONSE"\} \d+/)
   client.close()
   await client.closed
   await new Promise((resolve) => setTimeout(resolve, 20))
