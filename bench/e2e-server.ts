@@ -1,0 +1,32 @@
+/**
+ * The server side of bench/e2e (run in its own process): /plain is @fastify/websocket with JSON
+ * text frames and a hand-written echo; /wirebox is a wirebox route with an `echo` request.
+ */
+import Fastify from 'fastify'
+import { Type } from '@sinclair/typebox'
+import wirebox, { defineProtocol } from '../lib/index.js'
+
+const protocol = defineProtocol({
+  requests: {
+    echo: {
+      payload: Type.Object({ items: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), value: Type.Number(), tags: Type.Array(Type.String()) })) }),
+      response: Type.Object({ items: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), value: Type.Number(), tags: Type.Array(Type.String()) })) })
+    }
+  }
+})
+
+const app = Fastify({ logger: false })
+await app.register(wirebox, { rateLimit: false, heartbeatIntervalMs: 0 })
+app.get('/plain', { websocket: true }, (socket) => {
+  socket.on('message', (data) => {
+    const { id, payload } = JSON.parse(data.toString()) as { id: number, payload: unknown }
+    socket.send(JSON.stringify({ id, type: 'response', payload }))
+  })
+})
+app.wirebox('/wirebox', { protocol }, (connection) => {
+  connection.handle('echo', (payload) => payload)
+})
+await app.listen({ host: '127.0.0.1', port: 0 })
+const { port } = app.server.address() as { port: number }
+process.send?.({ port })
+process.on('disconnect', () => { app.close().finally(() => process.exit(0)) })

@@ -1,0 +1,124 @@
+/**
+ * bench/e2e: request/response over loopback. Messages per second and p50/p99 latency at 200 B
+ * and 4 KB payloads for wirebox (JSON and MessagePack) against plain @fastify/websocket with
+ * JSON text frames, measured in the same run, as ratios. The server runs in a child process;
+ * each row keeps a window of requests in flight on one connection for a fixed time.
+ *
+ * Run: npm run bench   (or: tsx bench/e2e.ts [--quick])
+ */
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import WebSocket from 'ws'
+import { MessageDecoder, MessageEncoder, MessageType, nodePlatform } from '../lib/index.js'
+import type { WireSettings } from '../lib/index.js'
+
+const quick = process.argv.includes('--quick')
+const SECONDS = quick ? 1 : 3
+const WINDOW = 16
+
+function payloadOf (targetBytes: number): { items: Array<{ id: number, name: string, value: number, tags: string[] }> } {
+  const items = []
+  for (let i = 0; JSON.stringify({ items }).length < targetBytes; i++) {
+    items.push({ id: i, name: `sensor-${i}`, value: Math.round(i * 1234.567) / 100, tags: ['ward-3', i % 2 === 0 ? 'ok' : 'check'] })
+  }
+  return { items }
+}
+
+interface Row { size: string, variant: string, perSecond: number, p50: number, p99: number }
+
+function percentile (sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN
+}
+
+/** Runs one row: `send(id)` sends request `id`; `onMessage` must call `done(id)` per response. */
+async function run (url: string, protocols: string[] | undefined, setup: (ws: WebSocket, done: (id: number) => void) => { send: (id: number) => void }): Promise<{ perSecond: number, p50: number, p99: number }> {
+  const ws = new WebSocket(url, protocols)
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
+  const started = new Map<number, number>()
+  const latencies: number[] = []
+  let next = 1
+  let completed = 0
+  let deadline = 0
+  let finish!: () => void
+  const finished = new Promise<void>((resolve) => { finish = resolve })
+  const client = setup(ws, (id) => {
+    const t0 = started.get(id)
+    if (t0 === undefined) return
+    started.delete(id)
+    latencies.push(performance.now() - t0)
+    completed++
+    if (performance.now() < deadline) {
+      const n = next++
+      started.set(n, performance.now())
+      client.send(n)
+    } else if (started.size === 0) finish()
+  })
+  await new Promise((resolve) => setTimeout(resolve, 100)) // negotiation and warm-up
+  deadline = performance.now() + SECONDS * 1000
+  const t0 = performance.now()
+  for (let i = 0; i < WINDOW; i++) {
+    const n = next++
+    started.set(n, performance.now())
+    client.send(n)
+  }
+  await finished
+  const elapsed = (performance.now() - t0) / 1000
+  ws.terminate()
+  latencies.sort((a, b) => a - b)
+  return { perSecond: completed / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) }
+}
+
+const child = fork(fileURLToPath(new URL('./e2e-server.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' })
+const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', (m) => resolve(m as { port: number })))
+const base = `ws://127.0.0.1:${port}`
+const rows: Row[] = []
+
+for (const [size, bytes] of [['200 B', 200], ['4 KB', 4096]] as const) {
+  const payload = payloadOf(bytes)
+  const plain = await run(`${base}/plain`, undefined, (ws, done) => {
+    ws.on('message', (data) => done((JSON.parse(data.toString()) as { id: number }).id))
+    return { send: (id) => ws.send(JSON.stringify({ id, type: 'echo', payload })) }
+  })
+  rows.push({ size, variant: 'plain @fastify/websocket, JSON text (baseline)', ...plain })
+  const variants: Array<[string, WireSettings]> = [
+    ['wirebox JSON (gzip above 1 KB)', { encoding: 'json', version: 3, compression: 'gzip' }],
+    ['wirebox MessagePack (gzip above 1 KB)', { encoding: 'messagepack', version: 3, compression: 'gzip' }],
+    ['wirebox MessagePack, no compression', { encoding: 'messagepack', version: 3, compression: 'none' }]
+  ]
+  for (const [variant, settings] of variants) {
+    const encoder = new MessageEncoder(settings, { platform: nodePlatform })
+    const decoder = new MessageDecoder(settings, { platform: nodePlatform })
+    const result = await run(`${base}/wirebox?encoding=${settings.encoding}&version=3&compression=${settings.compression}`, undefined, (ws, done) => {
+      let chain = Promise.resolve()
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        chain = chain.then(async () => {
+          const message = await decoder.decode(isBinary ? data : data.toString())
+          if (message?.type === MessageType.RESPONSE && message.envelope?.id !== undefined) done(message.envelope.id)
+        })
+      })
+      return {
+        send: (id) => {
+          encoder.encode({ type: MessageType.REQUEST, envelope: { event_type: 'echo', timestamp: Date.now(), id, payload } })
+            .then((frames) => { for (const frame of frames) ws.send(frame) }, (err: unknown) => { throw err })
+        }
+      }
+    })
+    rows.push({ size, variant, ...result })
+  }
+}
+child.disconnect()
+
+const baseline = new Map(rows.filter((r) => r.variant.startsWith('plain')).map((r) => [r.size, r]))
+const table = rows.map((r) => {
+  const b = baseline.get(r.size) as Row
+  return [r.size, r.variant, r.perSecond.toFixed(0), (r.perSecond / b.perSecond).toFixed(2), r.p50.toFixed(2), (r.p50 / b.p50).toFixed(2), r.p99.toFixed(2), (r.p99 / b.p99).toFixed(2)]
+})
+const header = ['payload', 'server', 'req/s', 'req/s vs plain', 'p50 ms', 'p50 vs plain', 'p99 ms', 'p99 vs plain']
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => (r[i] as string).length)))
+const line = (cells: string[]): string => '| ' + cells.map((c, i) => (i >= 2 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join(' | ') + ' |'
+console.log(`bench/e2e - node ${process.version}, loopback, server in a child process, one connection, ${WINDOW} requests in flight, ${SECONDS} s per row`)
+console.log('payload: an echo request of sensor items (id, name, value, tags) of about the stated JSON size; the response echoes it')
+console.log()
+console.log(line(header))
+console.log('|' + widths.map((w, i) => (i >= 2 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|')
+for (const r of table) console.log(line(r))
