@@ -258,7 +258,14 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     const acked = ackId === undefined ? undefined : this.#expectAck(ackId, ackTimeoutMs ?? this.route.options.ackTimeoutMs)
     const written = this.#outgoing.then(async () => this.#write(await encoded, type, droppable))
     this.#outgoing = written.catch(() => {})
-    if (!(await written)) {
+    let ok: boolean
+    try {
+      ok = await written
+    } catch (err) {
+      if (ackId !== undefined) this.#settleAck(ackId, false)
+      throw err
+    }
+    if (!ok) {
       if (ackId !== undefined) this.#settleAck(ackId, false)
       return false
     }

@@ -10,6 +10,7 @@ import type { Encoding, CodecOptions } from './core/codec.js'
 import type { Protocol, ProtocolDefinition } from './protocol.js'
 import { errors } from './errors.js'
 import { assertOptions } from './core/options.js'
+import { CodecOptionsSchema } from '../schemas/wire-options.js'
 
 /** Compression settings. */
 export interface CompressionOptions {
@@ -172,11 +173,7 @@ const sharedProperties = {
     policy: Type.Optional(Type.Union([Type.Literal('drop'), Type.Literal('close')]))
   }, { additionalProperties: false })),
   allowedOrigins: Type.Optional(Type.Array(Type.String())),
-  codec: Type.Optional(Type.Object({
-    maxDepth: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
-    bigint: Type.Optional(Type.Boolean()),
-    msgpackExtensions: Type.Optional(Type.Boolean())
-  }, { additionalProperties: false }))
+  codec: Type.Optional(CodecOptionsSchema)
 }
 
 /** Schema of the plugin options. */
