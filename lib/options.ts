@@ -99,6 +99,8 @@ export interface WireboxRouteOptions<P extends ProtocolDefinition = ProtocolDefi
   protocol: Protocol<P>
   /** Authentication and authorisation, before the upgrade (Fastify preValidation hook). */
   preValidation?: UpgradeHook | UpgradeHook[]
+  /** Serve `<path>/schema.json` (JSON Schema) and `<path>/asyncapi.json` (AsyncAPI 3.0) (default false). */
+  schemaRoutes?: boolean
 }
 
 /** Shared options with every default applied. */
@@ -187,7 +189,8 @@ export const PluginOptionsSchema = Type.Object({
 export const RouteOptionsSchema = Type.Object({
   ...sharedProperties,
   protocol: Type.Object({ __wirebox: Type.Literal('protocol') }, { description: 'made by defineProtocol' }),
-  preValidation: Type.Optional(Type.Unknown())
+  preValidation: Type.Optional(Type.Unknown()),
+  schemaRoutes: Type.Optional(Type.Boolean())
 }, { additionalProperties: false })
 
 /** Checks plugin options; throws one WIREBOX_ERR_INVALID_OPTION naming every bad field. */

@@ -21,6 +21,8 @@ import type { UpgradeHook, WireboxPluginOptions, WireboxRouteOptions } from './o
 import { Metrics, sumSnapshots, toPrometheus } from './metrics.js'
 import type { MetricsSnapshot } from './metrics.js'
 import { Topics } from './topics.js'
+import { protocolJsonSchema } from './schema/json-schema.js'
+import { protocolAsyncApi } from './schema/asyncapi.js'
 import type { PublishOptions, PublishResult } from './topics.js'
 
 /** Sets up each new connection of a route: register handlers, subscribe, keep state. */
@@ -85,7 +87,8 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
     }
     if (typeof setup !== 'function') throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', 'the setup argument must be a function')
     if (routes.has(path)) throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', `${path} is already declared`)
-    const resolved = resolveOptions(options, rest)
+    const { schemaRoutes, ...shared } = rest
+    const resolved = resolveOptions(options, shared)
     const metrics = new Metrics()
     routes.set(path, metrics)
     const encoders = new Map<string, MessageEncoder>()
@@ -135,6 +138,15 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
     }
     const userHooks = rest.preValidation
     if (userHooks !== undefined) hooks.push(...(Array.isArray(userHooks) ? userHooks : [userHooks]))
+
+    if (schemaRoutes === true) {
+      const base = path.endsWith('/') ? path.slice(0, -1) : path
+      const documentOptions = { title: `wirebox route ${path}`, path }
+      const jsonSchema = protocolJsonSchema(routeOptions.protocol, documentOptions)
+      const asyncApi = protocolAsyncApi(routeOptions.protocol, documentOptions)
+      this.get(`${base}/schema.json`, async (_request, reply) => await reply.type('application/schema+json').send(jsonSchema))
+      this.get(`${base}/asyncapi.json`, async (_request, reply) => await reply.type('application/json').send(asyncApi))
+    }
 
     this.route({
       method: 'GET',

@@ -1,0 +1,158 @@
+/**
+ * `wirebox inspect`: a protocol analyzer for one frame. Reads the header (version, type, flags,
+ * length, checksum, timestamp), checks the checksum, shows the chunk header, inflates, and
+ * decodes the body; reports every problem instead of stopping at the first.
+ */
+import { HEADER_SIZE, Flag, messageTypeName, CHUNK_HEADER_SIZE } from '../core/constants.js'
+import { isVersion } from '../core/frame.js'
+import { createJsonCodec } from '../core/json-codec.js'
+import { createMessagePackCodec } from '../core/msgpack-codec.js'
+import { nodePlatform } from '../platform/node.js'
+import type { CompressionAlgorithm } from '../core/constants.js'
+
+/** What `inspectFrame` found. */
+export interface Inspection {
+  transport: 'binary' | 'text'
+  header?: {
+    version: number
+    type: number
+    typeName: string | undefined
+    flags: number
+    flagNames: string[]
+    length: number
+    checksum: number
+    checksumOk: boolean
+    timestampMicros?: number
+    timestampIso?: string
+  }
+  chunk?: { messageId: number, index: number, count: number, dataBytes: number }
+  compression?: CompressionAlgorithm
+  bodyBytes?: number
+  encoding?: 'messagepack' | 'json'
+  body?: unknown
+  problems: string[]
+}
+
+const FLAG_NAMES: Array<[number, string]> = Object.entries(Flag).map(([name, bit]) => [bit, name])
+
+/** Parses hex (whitespace, `0x`, `:` allowed) into bytes; undefined when it is not hex. */
+export function parseHex (text: string): Uint8Array | undefined {
+  const clean = text.replace(/0x/gi, '').replace(/[\s:,]/g, '')
+  if (clean.length === 0 || clean.length % 2 !== 0 || !/^[0-9a-f]+$/i.test(clean)) return undefined
+  return Uint8Array.from(clean.match(/../g) as string[], (h) => parseInt(h, 16))
+}
+
+/** Inspects one frame: bytes of a binary message, or the text of a text message. */
+export async function inspectFrame (input: Uint8Array | string): Promise<Inspection> {
+  const problems: string[] = []
+  if (typeof input === 'string') {
+    const result: Inspection = { transport: 'text', encoding: 'json', problems, bodyBytes: new TextEncoder().encode(input).length }
+    try {
+      result.body = createJsonCodec().decodeText(input)
+    } catch (err) {
+      problems.push((err as Error).message)
+    }
+    return result
+  }
+  const result: Inspection = { transport: 'binary', problems }
+  if (input.length === 0 || !isVersion(input[0] as number)) {
+    problems.push(input.length === 0 ? 'empty frame' : `unknown version byte 0x${(input[0] as number).toString(16)}`)
+    return result
+  }
+  const version = input[0] as 1 | 2 | 3
+  const size = HEADER_SIZE[version]
+  if (input.length < size) {
+    problems.push(`${input.length} bytes: shorter than the ${size}-byte header of version ${version}`)
+    return result
+  }
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength)
+  const type = view.getUint8(1)
+  const flags = view.getUint8(2)
+  const length = view.getUint32(3)
+  const checksum = view.getUint32(7)
+  const payload = input.subarray(size)
+  const actual = nodePlatform.crc32(payload)
+  result.header = {
+    version,
+    type,
+    typeName: messageTypeName(type),
+    flags,
+    flagNames: FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name),
+    length,
+    checksum,
+    checksumOk: checksum === actual
+  }
+  if (version === 3) {
+    const micros = view.getUint32(11) * 0x1_0000_0000 + view.getUint32(15)
+    result.header.timestampMicros = micros
+    const date = new Date(micros / 1000)
+    if (!Number.isNaN(date.getTime())) result.header.timestampIso = date.toISOString()
+  }
+  if (result.header.typeName === undefined) problems.push(`unknown message type 0x${type.toString(16)}`)
+  if ((flags & 0xc0) !== 0) problems.push('reserved flag bits 6-7 are set')
+  if (length !== payload.length) problems.push(`length field says ${length} bytes, ${payload.length} present`)
+  if (!result.header.checksumOk) problems.push(`checksum mismatch: header 0x${checksum.toString(16).padStart(8, '0')}, payload 0x${actual.toString(16).padStart(8, '0')}`)
+  let body: Uint8Array = payload
+  if ((flags & Flag.CHUNKED) !== 0) {
+    if (payload.length < CHUNK_HEADER_SIZE) {
+      problems.push('CHUNKED, but shorter than the chunk header')
+      return result
+    }
+    const chunk = { messageId: view.getUint32(size), index: view.getUint16(size + 4), count: view.getUint16(size + 6), dataBytes: payload.length - CHUNK_HEADER_SIZE }
+    result.chunk = chunk
+    if (chunk.count !== 1) {
+      problems.push(`chunk ${chunk.index + 1} of ${chunk.count}: the body needs every chunk`)
+      return result
+    }
+    body = payload.subarray(CHUNK_HEADER_SIZE)
+  }
+  if ((flags & Flag.COMPRESSED) !== 0) {
+    const algorithm: CompressionAlgorithm = body[0] === 0x1f && body[1] === 0x8b ? 'gzip' : 'deflate'
+    result.compression = algorithm
+    try {
+      body = await nodePlatform.decompress(algorithm, body, 256 * 1024 * 1024)
+    } catch (err) {
+      problems.push((err as Error).message)
+      return result
+    }
+  }
+  result.bodyBytes = body.length
+  if (body.length === 0) return result
+  result.encoding = body[0] === 0x7b ? 'json' : 'messagepack'
+  try {
+    result.body = (result.encoding === 'json' ? createJsonCodec() : createMessagePackCodec()).decode(body)
+  } catch (err) {
+    problems.push((err as Error).message)
+  }
+  return result
+}
+
+/** A readable report of an inspection. */
+export function formatInspection (r: Inspection): string {
+  const lines: string[] = [`transport   ${r.transport}`]
+  if (r.header !== undefined) {
+    const h = r.header
+    lines.push(
+      `version     ${h.version}`,
+      `type        0x${h.type.toString(16).padStart(2, '0')} ${h.typeName ?? '(unknown)'}`,
+      `flags       0x${h.flags.toString(16).padStart(2, '0')} ${h.flagNames.join(' | ') || '(none)'}`,
+      `length      ${h.length}`,
+      `checksum    0x${h.checksum.toString(16).padStart(8, '0')} ${h.checksumOk ? 'ok' : 'MISMATCH'}`
+    )
+    if (h.timestampMicros !== undefined) lines.push(`timestamp   ${h.timestampMicros} µs${h.timestampIso === undefined ? '' : ` (${h.timestampIso})`}`)
+  }
+  if (r.chunk !== undefined) lines.push(`chunk       message ${r.chunk.messageId}, ${r.chunk.index + 1} of ${r.chunk.count}, ${r.chunk.dataBytes} bytes`)
+  if (r.compression !== undefined) lines.push(`compression ${r.compression}`)
+  if (r.bodyBytes !== undefined) lines.push(`body        ${r.bodyBytes} bytes${r.encoding === undefined ? '' : `, ${r.encoding}`}`)
+  if (r.body !== undefined) lines.push(JSON.stringify(r.body, replacer, 2))
+  for (const p of r.problems) lines.push(`PROBLEM     ${p}`)
+  return lines.join('\n')
+}
+
+function replacer (this: unknown, key: string, value: unknown): unknown {
+  const original = (this as Record<string, unknown>)[key]
+  if (original instanceof Date) return { __datetime__: original.toISOString() }
+  if (ArrayBuffer.isView(original)) return { [original.constructor.name]: Array.from(original as unknown as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? String(x) : x)) }
+  if (typeof value === 'bigint') return String(value)
+  return value
+}

@@ -1,0 +1,113 @@
+/**
+ * An AsyncAPI 3.0 document for a wirebox route: one WebSocket channel with the negotiation
+ * query parameters as its binding, the server's operations (receive requests and client events,
+ * reply with responses, send events), and each message's payload in JSON Schema.
+ */
+import type { ProtocolDefinition } from '../protocol.js'
+import { toJsonWireSchema } from './json-schema.js'
+import type { DocumentOptions } from './json-schema.js'
+import { Envelope } from '../../schemas/envelope.js'
+import { ErrorPayload } from '../../schemas/error.js'
+import { Negotiation } from '../../schemas/negotiation.js'
+import { Subscription, SubscriptionAck } from '../../schemas/subscription.js'
+
+type Json = Record<string, unknown>
+
+/** Message names in AsyncAPI may use letters, digits, '.', '-' and '_'. */
+function id (name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_')
+}
+
+/** The AsyncAPI 3.0 document of a protocol served at `options.path`. */
+export function protocolAsyncApi (protocol: ProtocolDefinition, options: DocumentOptions = {}): Json {
+  const messages: Json = {}
+  const channelMessages: Json = {}
+  const operations: Json = {}
+  const ref = (name: string): Json => ({ $ref: `#/channels/wirebox/messages/${name}` })
+  const envelopeOf = (typeCode: number, eventType: string | undefined, payload: unknown, summary: string, required: string[] = []): Json => ({
+    name: eventType ?? summary,
+    summary,
+    contentType: 'application/json',
+    payload: {
+      type: 'object',
+      description: 'The envelope of a JSON body (MessagePack bodies carry the same map, the type in the frame header)',
+      properties: {
+        ...(toJsonWireSchema(Envelope) as { properties: Json }).properties,
+        type: { const: typeCode },
+        ...(eventType === undefined ? {} : { event_type: { const: eventType } }),
+        ...(payload === undefined ? {} : { payload })
+      },
+      required: ['type', 'event_type', 'timestamp', ...required]
+    }
+  })
+  const add = (name: string, message: Json): void => {
+    messages[name] = message
+    channelMessages[name] = { $ref: `#/components/messages/${name}` }
+  }
+
+  for (const [name, schema] of Object.entries(protocol.events ?? {})) {
+    const m = id(`event.${name}`)
+    add(m, envelopeOf(0x01, name, toJsonWireSchema(schema), `Event ${name} (EVENT, either direction)`, ['payload']))
+    operations[id(`receive.${name}`)] = { action: 'receive', channel: { $ref: '#/channels/wirebox' }, summary: `A client sends the event ${name}`, messages: [ref(m)] }
+    operations[id(`send.${name}`)] = { action: 'send', channel: { $ref: '#/channels/wirebox' }, summary: `The server sends the event ${name} (to one client or a topic)`, messages: [ref(m)] }
+  }
+  for (const [name, request] of Object.entries(protocol.requests ?? {})) {
+    const req = id(`request.${name}`)
+    const res = id(`response.${name}`)
+    add(req, envelopeOf(0x02, name, toJsonWireSchema(request.payload), `Request ${name} (REQUEST, with id)`, ['payload', 'id']))
+    add(res, envelopeOf(0x03, name, toJsonWireSchema(request.response), `Response to ${name} (RESPONSE, same id)`, ['payload', 'id']))
+    operations[id(`handle.${name}`)] = {
+      action: 'receive',
+      channel: { $ref: '#/channels/wirebox' },
+      summary: `A client requests ${name}; the server answers with a RESPONSE or an ERROR carrying the same id`,
+      messages: [ref(req)],
+      reply: { channel: { $ref: '#/channels/wirebox' }, messages: [ref(res), ref('control.error')] }
+    }
+  }
+  add('control.negotiation', envelopeOf(0xfe, 'protocol_negotiation', toJsonWireSchema(Negotiation), 'PROTOCOL_NEGOTIATION: the first message of the server', ['payload']))
+  add('control.error', envelopeOf(0xff, undefined, toJsonWireSchema(ErrorPayload), 'ERROR', ['payload']))
+  add('control.subscribe', envelopeOf(0x20, undefined, toJsonWireSchema(Subscription), 'SUBSCRIBE (with id)', ['payload', 'id']))
+  add('control.subscription_ack', envelopeOf(0x22, undefined, toJsonWireSchema(SubscriptionAck), 'SUBSCRIPTION_ACK (with the id of the SUBSCRIBE)', ['payload', 'id']))
+  operations.negotiate = { action: 'send', channel: { $ref: '#/channels/wirebox' }, summary: 'The server\'s first message', messages: [ref('control.negotiation')] }
+  operations.subscribe = {
+    action: 'receive',
+    channel: { $ref: '#/channels/wirebox' },
+    summary: 'A client subscribes to a topic',
+    messages: [ref('control.subscribe')],
+    reply: { channel: { $ref: '#/channels/wirebox' }, messages: [ref('control.subscription_ack'), ref('control.error')] }
+  }
+  operations.error = { action: 'send', channel: { $ref: '#/channels/wirebox' }, summary: 'The server reports an error', messages: [ref('control.error')] }
+
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: options.title ?? 'wirebox protocol',
+      version: options.version ?? '1.0.0',
+      description: 'A wirebox WebSocket route. Frames, encodings and compression: PROTOCOL.md of fastify-wirebox. Payloads are shown in their JSON form.'
+    },
+    defaultContentType: 'application/json',
+    channels: {
+      wirebox: {
+        address: options.path ?? '/ws',
+        title: 'wirebox WebSocket route',
+        messages: channelMessages,
+        bindings: {
+          ws: {
+            method: 'GET',
+            query: {
+              type: 'object',
+              properties: {
+                encoding: { type: 'string', enum: ['messagepack', 'msgpack', 'json'], default: 'json' },
+                version: { type: 'string', enum: ['1', '2', '3'], description: 'Highest version the client speaks' },
+                compression: { type: 'string', enum: ['gzip', 'deflate', 'none'], default: 'gzip' }
+              }
+            },
+            bindingVersion: '0.1.0'
+          }
+        }
+      }
+    },
+    operations,
+    components: { messages }
+  }
+}
