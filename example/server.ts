@@ -2,13 +2,14 @@
  * The ECG monitor example: `npm start`. Listens on HOST (default 127.0.0.1) and PORT (default
  * 3000), WebSocket route /ws. Request `ecg.history` and `ecg.annotate`; SUBSCRIBE to
  * `ecg/<patient_id>` for `ecg.data` at least ten times a second and PRIORITY `anomaly.alert`
- * events. Prometheus metrics at /metrics.
+ * events. Prometheus metrics at /metrics; the live ECG page at /.
  */
 import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
 import wirebox from '../lib/index.js'
 import { protocol } from './protocol.js'
 import { SAMPLING_RATE, samples } from './ecg.js'
+import { registerPage } from './page.js'
 
 const BATCH = 25 // samples per ecg.data event: 250 Hz in 10 batches a second
 const TOPIC = /^ecg\/([^/]{1,64})$/
@@ -27,6 +28,7 @@ export interface EcgServerOptions {
 export async function buildServer (options: EcgServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? true })
   await app.register(wirebox, { metricsRoute: '/metrics' })
+  await registerPage(app)
 
   const started = Date.now()
   const streams = new Map<string, ReturnType<typeof setInterval>>()
