@@ -1,6 +1,6 @@
 /**
- * `fastify-wirebox/client` in Node.js: the typed client with the `ws` package (or the global
- * WebSocket where present) and Node's zlib.
+ * `fastify-wirebox/client` in Node.js: the typed client with the global WebSocket where Node has
+ * one (22 and later), else the `ws` package, and Node's zlib.
  */
 import WebSocket from 'ws'
 import { WireboxClient } from './client.js'
@@ -13,6 +13,6 @@ export { errors, isWireboxError } from '../errors.js'
 
 /** Connects a typed client to a wirebox route (`ws://host/ws`). */
 export function createClient<P extends ProtocolDefinition = ProtocolDefinition> (url: string, options: ClientOptions<P> = {}): WireboxClient<P> {
-  const WebSocketImpl = options.WebSocket ?? (WebSocket as unknown as WebSocketClass)
+  const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketClass }).WebSocket ?? (WebSocket as unknown as WebSocketClass)
   return new WireboxClient<P>(url, options, WebSocketImpl, options.platform ?? nodePlatform)
 }
