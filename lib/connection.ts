@@ -230,10 +230,17 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     return delivered
   }
 
-  /** Subscribes this connection to a topic (server side; clients send SUBSCRIBE). Returns the topic's seq. */
-  subscribe (topic: string): number {
+  /** Subscribes this connection to a topic (server side; clients send SUBSCRIBE). Resolves to the topic's seq. */
+  async subscribe (topic: string): Promise<number> {
+    const subscribed = await this.route.topics.subscribe(topic, this)
     this.#subscriptions.add(topic)
-    return this.route.topics.subscribe(topic, this)
+    subscribed.release()
+    return subscribed.seq
+  }
+
+  /** Tells the client that messages of a topic were lost: an unsolicited SUBSCRIPTION_ACK. */
+  lost (topic: string, currentSeq: number, firstSeq: number): void {
+    this.#control(MessageType.SUBSCRIPTION_ACK, { payload: { topic, seq: currentSeq, recovered: false, first_seq: firstSeq } })
   }
 
   /** Unsubscribes from a topic; returns whether it was subscribed. */
@@ -461,18 +468,32 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     const { topic, since } = envelope.payload
     if (type === MessageType.UNSUBSCRIBE) {
       this.unsubscribe(topic)
-      return this.#control(MessageType.SUBSCRIPTION_ACK, { id, payload: { topic, seq: this.route.topics.currentSeq(topic) } })
+      this.route.topics.currentSeq(topic)
+        .then((seq) => this.#control(MessageType.SUBSCRIPTION_ACK, { id, payload: { topic, seq } }), (err: unknown) => this.#fail(err, id, 'unsubscribe'))
+      return
     }
     const authorize = this.route.authorizeSubscribe
     Promise.resolve(authorize === undefined ? true : authorize(topic, this as unknown as WireboxConnection))
-      .then((allowed) => {
+      .then(async (allowed) => {
         if (!allowed) return this.#fail(new errors.WIREBOX_ERR_PERMISSION_DENIED(`topic ${topic}`), id)
         if (this.#closed) return
-        const seq = this.subscribe(topic)
-        // No history is kept yet: a client that saw everything up to `seq` has lost nothing.
-        const resume = since === undefined ? {} : since === seq ? { recovered: true } : { recovered: false, first_seq: seq + 1 }
-        this.#control(MessageType.SUBSCRIPTION_ACK, { id, payload: { topic, seq, ...resume } })
-      }, (err: unknown) => this.#fail(err, id, 'subscribe'))
+        const subscribed = await this.route.topics.subscribe(topic, this, since)
+        if (this.#closed) return this.route.topics.unsubscribe(topic, this)
+        this.#subscriptions.add(topic)
+        const { seq, recovered, first_seq: firstSeq } = subscribed
+        this.#control(MessageType.SUBSCRIPTION_ACK, {
+          id,
+          payload: { topic, seq, ...(recovered === undefined ? {} : { recovered }), ...(firstSeq === undefined ? {} : { first_seq: firstSeq }) }
+        })
+        // The replay: messages after `since`, in order, after the ACK and before anything live.
+        for (const m of subscribed.replay) {
+          const envelope: Envelope = { event_type: m.eventType, timestamp: m.timestamp, payload: m.payload, topic: m.topic, seq: m.seq }
+          const encoded = this.encoder.encodeMessage({ type: MessageType.EVENT, flags: Flag.BROADCAST | (m.priority ? Flag.PRIORITY : 0), envelope })
+          this.deliver(encoded, MessageType.EVENT, false).catch((err: unknown) => this.#log.error({ err, session: this.id }, 'wirebox: replay failed'))
+        }
+        subscribed.release()
+      })
+      .catch((err: unknown) => this.#fail(err, id, 'subscribe'))
   }
 
   #tick (): void {

@@ -8,6 +8,7 @@ import type { Version, CompressionAlgorithm } from './core/constants.js'
 import { DEFAULTS as WIRE_DEFAULTS } from './core/constants.js'
 import type { Encoding, CodecOptions } from './core/codec.js'
 import type { Protocol, ProtocolDefinition } from './protocol.js'
+import type { Broker } from './brokers/broker.js'
 import { errors } from './errors.js'
 import { assertOptions } from './core/options.js'
 import { CodecOptionsSchema } from '../schemas/wire-options.js'
@@ -84,6 +85,10 @@ export interface SharedOptions {
 
 /** Plugin options. */
 export interface WireboxPluginOptions extends SharedOptions {
+  /** The topic broker: `redisBroker(...)` to share topics between instances (default: in memory). */
+  broker?: Broker
+  /** History of the in-memory broker, for resume (default: 1000 messages, 5 minutes per topic). */
+  history?: { size?: number, ttlMs?: number }
   /** Serve Prometheus metrics at this path (default: not served). */
   metricsRoute?: string
   /** Options for @fastify/websocket when the plugin registers it (default: {}). */
@@ -182,6 +187,8 @@ const sharedProperties = {
 export const PluginOptionsSchema = Type.Object({
   ...sharedProperties,
   metricsRoute: Type.Optional(Type.String({ pattern: '^/' })),
+  broker: Type.Optional(Type.Object({ name: Type.String() }, { description: 'a Broker (memoryBroker, redisBroker)' })),
+  history: Type.Optional(Type.Object({ size: Type.Optional(Type.Integer({ minimum: 0 })), ttlMs: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
   websocket: Type.Optional(Type.Object({}))
 }, { additionalProperties: false })
 

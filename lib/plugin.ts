@@ -21,9 +21,11 @@ import type { UpgradeHook, WireboxPluginOptions, WireboxRouteOptions } from './o
 import { Metrics, sumSnapshots, toPrometheus } from './metrics.js'
 import type { MetricsSnapshot } from './metrics.js'
 import { Topics } from './topics.js'
+import { memoryBroker } from './brokers/memory.js'
 import { protocolJsonSchema } from './schema/json-schema.js'
 import { protocolAsyncApi } from './schema/asyncapi.js'
 import type { PublishOptions, PublishResult } from './topics.js'
+import type { Broker } from './brokers/broker.js'
 
 /** Sets up each new connection of a route: register handlers, subscribe, keep state. */
 export type ConnectionSetup<P extends ProtocolDefinition> = (connection: WireboxConnection<P>, request: FastifyRequest) => void | Promise<void>
@@ -39,7 +41,9 @@ export interface WireboxDecorator {
   <P extends ProtocolDefinition>(path: string, options: WireboxRoute<P>, setup: ConnectionSetup<P>): void
   /** Publishes an event to a topic: encoded once per variant, written to every subscriber. */
   publish (topic: string, event: string, payload: unknown, options?: PublishOptions): Promise<PublishResult>
-  /** Subscribers of a topic now, across routes. */
+  /** The topic broker (memory by default). */
+  readonly broker: Broker
+  /** Subscribers of a topic on this instance, across routes. */
   subscriberCount (topic: string): number
   /** Metrics: per route and in total. */
   metrics (): { total: MetricsSnapshot, routes: Record<string, MetricsSnapshot> }
@@ -75,7 +79,8 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
     ackIds = (ackIds + 1) >>> 0 || 1
     return ackIds
   }
-  const topics = new Topics(nextAckId)
+  const broker = options.broker ?? memoryBroker({ historySize: options.history?.size, historyTtlMs: options.history?.ttlMs })
+  const topics = new Topics(broker, nextAckId)
   const routes = new Map<string, Metrics>()
   const connections = new Set<WireboxConnection>()
 
@@ -123,6 +128,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
         connections.delete(connection)
       }
     }
+    topics.addRoute(context)
 
     const hooks: UpgradeHook[] = []
     if (resolved.allowedOrigins !== undefined) {
@@ -178,6 +184,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
     publish: async (topic: string, event: string, payload: unknown, publishOptions?: PublishOptions): Promise<PublishResult> =>
       await topics.publish(topic, event, payload, publishOptions),
     subscriberCount: (topic: string): number => topics.count(topic),
+    broker,
     metrics: () => {
       const perRoute = Object.fromEntries([...routes].map(([path, m]) => [path, m.snapshot()]))
       return { total: sumSnapshots(Object.values(perRoute)), routes: perRoute }
@@ -195,6 +202,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
 
   fastify.addHook('onClose', async () => {
     for (const connection of connections) connection.close(1001, 'server closing')
+    await broker.close()
   })
 }
 
