@@ -2,11 +2,12 @@
  * The ECG monitor example: `npm start`. Listens on HOST (default 127.0.0.1) and PORT (default
  * 3000), WebSocket route /ws. Request `ecg.history` and `ecg.annotate`; SUBSCRIBE to
  * `ecg/<patient_id>` for `ecg.data` at least ten times a second and PRIORITY `anomaly.alert`
- * events. Prometheus metrics at /metrics; the live ECG page at /.
+ * events. Prometheus metrics at /metrics; the live ECG page at /. With REDIS_URL set, topics go
+ * through Redis, so several instances (PORT=3001 npm start, PORT=3002 npm start) share them.
  */
 import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
-import wirebox from '../lib/index.js'
+import wirebox, { redisBroker } from '../lib/index.js'
 import { protocol } from './protocol.js'
 import { SAMPLING_RATE, samples } from './ecg.js'
 import { registerPage } from './page.js'
@@ -22,12 +23,20 @@ export interface EcgServerOptions {
   batchIntervalMs?: number
   /** One batch in this many carries an anomaly.alert (default 50). */
   alertEvery?: number
+  /** Share topics with other instances through this Redis (default: REDIS_URL; unset: in memory). */
+  redisUrl?: string
+  /** Key prefix in Redis (default 'wirebox-ecg'). */
+  redisPrefix?: string
 }
 
 /** Builds the example server (not listening). */
 export async function buildServer (options: EcgServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? true })
-  await app.register(wirebox, { metricsRoute: '/metrics' })
+  const redisUrl = options.redisUrl ?? process.env.REDIS_URL
+  const broker = redisUrl === undefined || redisUrl === ''
+    ? undefined
+    : redisBroker({ url: redisUrl, prefix: options.redisPrefix ?? 'wirebox-ecg', onError: (err) => app.log.warn({ err }, 'redis broker') })
+  await app.register(wirebox, { metricsRoute: '/metrics', ...(broker === undefined ? {} : { broker }) })
   await registerPage(app)
 
   const started = Date.now()
