@@ -15,6 +15,7 @@ import { Type } from '@sinclair/typebox'
 import { WebSocketServer } from 'ws'
 import type { WebSocket as WsSocket } from 'ws'
 import wirebox, { defineProtocol } from '../lib/index.js'
+import { printTable } from './table.js'
 import type { WireboxConnection } from '../lib/index.js'
 
 const quick = process.argv.includes('--quick')
@@ -120,10 +121,6 @@ const table = results.map((r) => {
   return [r.size, r.variant, r.deliveriesPerSecond.toFixed(0), (r.deliveriesPerSecond / base.deliveriesPerSecond).toFixed(2), r.wireBytesPerMessage.toFixed(0), (r.wireBytesPerMessage / base.wireBytesPerMessage).toFixed(2), `${mb(r.rssBefore)} / ${mb(r.rssPeak)} / ${mb(r.rssAfter)}`]
 })
 const header = ['message', 'fan-out', 'deliveries/s', 'vs per-socket', 'wire bytes/delivery', 'vs per-socket', 'RSS MB before/peak/after']
-const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => (r[i] as string).length)))
-const line = (cells: string[]): string => '| ' + cells.map((c, i) => (i >= 2 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join(' | ') + ' |'
 console.log(`bench/broadcast - node ${process.version}, ${SOCKETS} sockets over loopback (clients in a child process), messages of sensor rows (${SIZES.map(([s, , n]) => `${n} x ${s}`).join(', ')}); baseline: wirebox encoding per socket, same run`)
 console.log()
-console.log(line(header))
-console.log('|' + widths.map((w, i) => (i >= 2 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|')
-for (const r of table) console.log(line(r))
+printTable(header, table)

@@ -6,6 +6,7 @@
  *
  * Run: npm run bench   (or: tsx bench/codec.ts [--quick])
  */
+import { printTable } from './table.js'
 import { MessageDecoder, MessageEncoder, MessageType, nodePlatform } from '../lib/index.js'
 import type { Envelope, WireSettings } from '../lib/index.js'
 
@@ -136,14 +137,10 @@ for (const family of families) {
 }
 
 const header = ['family', 'encoding', 'wire bytes', 'bytes / JSON', 'encode+decode µs', 'time / JSON']
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)))
-const line = (cells: string[]): string => '| ' + cells.map((c, i) => (i >= 2 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join(' | ') + ' |'
 
 console.log(`bench/codec - node ${process.version}, ${TARGET_MS} ms per row, one EVENT message per op, protocol version 3, threshold 1024 B, level 6`)
 for (const f of families) console.log(`  ${f.name}: ${f.what}`)
 console.log()
-console.log(line(header))
-console.log('|' + widths.map((w, i) => (i >= 2 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|')
-for (const r of rows) console.log(line(r))
+printTable(header, rows)
 console.log()
 for (const s of summary) console.log(s)

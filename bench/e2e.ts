@@ -9,6 +9,7 @@
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
+import { printTable } from './table.js'
 import { MessageDecoder, MessageEncoder, MessageType, nodePlatform } from '../lib/index.js'
 import type { WireSettings } from '../lib/index.js'
 
@@ -114,11 +115,7 @@ const table = rows.map((r) => {
   return [r.size, r.variant, r.perSecond.toFixed(0), (r.perSecond / b.perSecond).toFixed(2), r.p50.toFixed(2), (r.p50 / b.p50).toFixed(2), r.p99.toFixed(2), (r.p99 / b.p99).toFixed(2)]
 })
 const header = ['payload', 'server', 'req/s', 'req/s vs plain', 'p50 ms', 'p50 vs plain', 'p99 ms', 'p99 vs plain']
-const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => (r[i] as string).length)))
-const line = (cells: string[]): string => '| ' + cells.map((c, i) => (i >= 2 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join(' | ') + ' |'
 console.log(`bench/e2e - node ${process.version}, loopback, server in a child process, one connection, ${WINDOW} requests in flight, ${SECONDS} s per row`)
 console.log('payload: an echo request of sensor items (id, name, value, tags) of about the stated JSON size; the response echoes it')
 console.log()
-console.log(line(header))
-console.log('|' + widths.map((w, i) => (i >= 2 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|')
-for (const r of table) console.log(line(r))
+printTable(header, table)

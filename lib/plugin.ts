@@ -8,7 +8,6 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { MessageEncoder } from './core/wire.js'
-import { MessageType } from './core/constants.js'
 import { nodePlatform } from './platform/node.js'
 import { errors } from './errors.js'
 import type { ProtocolDefinition } from './protocol.js'
@@ -16,7 +15,7 @@ import { WireboxConnection } from './connection.js'
 import type { RouteContext } from './connection.js'
 import { negotiate, parseSubprotocols } from './negotiation.js'
 import type { Negotiated } from './negotiation.js'
-import { checkPluginOptions, checkRouteOptions, resolveOptions, DEFAULTS } from './options.js'
+import { checkPluginOptions, checkRouteOptions, resolveOptions } from './options.js'
 import type { UpgradeHook, WireboxPluginOptions, WireboxRouteOptions } from './options.js'
 import { Metrics, sumSnapshots, toPrometheus } from './metrics.js'
 import type { MetricsSnapshot } from './metrics.js'
@@ -209,4 +208,3 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
 /** The plugin. */
 export const wirebox = fp(plugin, { name: 'fastify-wirebox', fastify: '5.x' })
 export default wirebox
-export { DEFAULTS, MessageType }
