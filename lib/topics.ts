@@ -75,6 +75,7 @@ export class Topics implements BrokerListener {
   readonly #nextAckId: () => number
   // Per subscriber and topic: messages held back while the subscription is being set up.
   readonly #held = new Map<TopicSubscriber, Map<string, TopicMessage[]>>()
+  readonly #listening = new Map<string, Promise<void>>()
   // Publishes in progress, and the local fan-outs they are waiting for (key: topic + seq).
   #publishing = 0
   readonly #fanOuts = new Map<string, Promise<PublishResult>>()
@@ -113,9 +114,16 @@ export class Topics implements BrokerListener {
     if (set === undefined) {
       set = new Set()
       this.#subscribers.set(topic, set)
-      await this.broker.listen(topic)
+      this.#listening.set(topic, this.broker.listen(topic))
     }
     set.add(subscriber)
+    // Every subscriber of a new topic waits until the broker listens, before reading the seq.
+    try {
+      await this.#listening.get(topic)
+    } catch (err) {
+      this.unsubscribe(topic, subscriber)
+      throw err
+    }
     let result: Omit<Subscribed, 'release'>
     if (since === undefined) {
       result = { seq: await this.broker.currentSeq(topic), replay: [] }
@@ -145,6 +153,7 @@ export class Topics implements BrokerListener {
     if (set === undefined || !set.delete(subscriber)) return false
     if (set.size === 0) {
       this.#subscribers.delete(topic)
+      this.#listening.delete(topic)
       this.broker.unlisten(topic).catch(() => {})
     }
     return true
