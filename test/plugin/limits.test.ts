@@ -72,7 +72,7 @@ test('back-pressure, drop policy: a client that stops reading keeps server memor
     maxBuffered = Math.max(maxBuffered, slowServer.socket.bufferedAmount)
   }
   const dropped = app.wirebox.metrics().total.dropped
-  t.ok(dropped > 200, `${dropped} non-priority messages dropped and counted`)
+  t.ok(dropped > 150, `${dropped} non-priority messages dropped and counted`)
   t.ok(maxBuffered < highWaterMark + 8 * 80_000, `send buffer stayed bounded (max ${maxBuffered} bytes)`)
   t.same((await fast.request('math.add', { a: 2, b: 2 })).envelope?.payload, { sum: 4 }, 'the other client is not slowed down')
   socket.resume()
