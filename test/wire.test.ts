@@ -147,3 +147,12 @@ test('bad settings and options fail at construction with one error naming every 
   await rejectsWith(t, () => new MessageDecoder({ encoding: 'json', version: 3, compression: 'none' }, { platform, maxPartialMessages: -1 }), 'WIREBOX_ERR_INVALID_OPTION')
   await rejectsWith(t, () => new MessageEncoder({ encoding: 'json', version: 3, compression: 'none', extra: 1 } as WireSettings, { platform }), 'WIREBOX_ERR_INVALID_OPTION')
 })
+
+test('encodeMessage reports the UTF-8 size of a text frame without encoding it twice', async (t) => {
+  const encoder = new MessageEncoder({ encoding: 'json', version: 3, compression: 'gzip' }, { platform })
+  const envelope = { event_type: 'note', timestamp: 1, payload: { text: 'ünïcødé ✓ 😀 and ascii' } }
+  const encoded = await encoder.encodeMessage({ type: MessageType.EVENT, envelope })
+  t.equal(typeof encoded.frames[0], 'string')
+  t.equal(encoded.wireSize, Buffer.byteLength(encoded.frames[0] as string))
+  t.equal(encoded.bodySize, encoded.wireSize)
+})

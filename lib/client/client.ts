@@ -5,6 +5,7 @@
  * (see browser.ts and node.ts for the defaults of each).
  */
 import { MessageDecoder, MessageEncoder } from '../core/wire.js'
+import { utf8Length } from '../core/bytes.js'
 import type { DecodedMessage, WireSettings } from '../core/wire.js'
 import { Flag, MessageType } from '../core/constants.js'
 import type { CompressionAlgorithm, Version } from '../core/constants.js'
@@ -133,7 +134,6 @@ export interface ClientStats {
 }
 
 const OPEN = 1
-const utf8 = new TextEncoder()
 
 /** The typed client. */
 export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
@@ -381,7 +381,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     if (socket !== this.#socket) return
     this.#lastSeen = Date.now()
     const input = typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer)
-    this.stats.wireBytesIn += typeof input === 'string' ? utf8.encode(input).length : input.length
+    this.stats.wireBytesIn += typeof input === 'string' ? utf8Length(input) : input.length
     this.#incoming = this.#incoming.then(async () => {
       if (socket !== this.#socket) return
       const decoder = this.#decoder ?? this.#firstDecoder(input)

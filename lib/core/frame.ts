@@ -7,6 +7,7 @@
 import { FLAGS_BY_VERSION, HEADER_SIZE, VERSIONS, messageTypeName, mayBeEmpty, Flag } from './constants.js'
 import type { Version } from './constants.js'
 import { errors } from '../errors.js'
+import { readU32, writeU32 } from './bytes.js'
 
 /** A decoded frame. `payload` is a view into the received bytes, not a copy. */
 export interface Frame {
@@ -100,17 +101,17 @@ export function encodeFrame (init: FrameInit, crc32: (data: Uint8Array) => numbe
  */
 export function writeHeader (target: Uint8Array, version: Version, type: number, flags: number,
   length: number, checksum: number, timestamp?: number): void {
-  const view = new DataView(target.buffer, target.byteOffset, HEADER_SIZE[version])
-  view.setUint8(0, version)
-  view.setUint8(1, type)
-  view.setUint8(2, flags)
-  view.setUint32(3, length)
-  view.setUint32(7, checksum)
+  // Byte writes, not a DataView: nothing allocated per frame.
+  target[0] = version
+  target[1] = type
+  target[2] = flags
+  writeU32(target, 3, length)
+  writeU32(target, 7, checksum)
   if (version === 3) {
     const micros = timestamp ?? nowMicros()
     // Two u32 halves: exact for any timestamp up to 2^53 µs (year 2255).
-    view.setUint32(11, Math.floor(micros / U32))
-    view.setUint32(15, micros % U32)
+    writeU32(target, 11, Math.floor(micros / U32))
+    writeU32(target, 15, micros % U32)
   }
 }
 
@@ -126,21 +127,20 @@ export function decodeFrame (bytes: Uint8Array, limits: FrameLimits, crc32: (dat
   if (!isVersion(version)) throw new errors.WIREBOX_ERR_UNSUPPORTED_VERSION(version, VERSIONS.join(', '))
   const size = HEADER_SIZE[version]
   if (bytes.length < size) throw new errors.WIREBOX_ERR_FRAME_TRUNCATED(bytes.length, size)
-  const view = new DataView(bytes.buffer, bytes.byteOffset, size)
-  const type = view.getUint8(1)
+  const type = bytes[1] as number
   if (messageTypeName(type) === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_MESSAGE_TYPE(hex(type))
-  const flags = view.getUint8(2)
+  const flags = bytes[2] as number
   checkFlags(flags, version, limits.allowEncrypted === true)
-  const length = view.getUint32(3)
+  const length = readU32(bytes, 3)
   if (length > limits.maxMessageSize) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(length, limits.maxMessageSize)
   const present = bytes.length - size
   if (length !== present) throw new errors.WIREBOX_ERR_LENGTH_MISMATCH(length, present)
   if (length === 0 && !mayBeEmpty(type)) throw new errors.WIREBOX_ERR_EMPTY_PAYLOAD(hex(type))
   const payload = bytes.subarray(size)
-  const expected = view.getUint32(7)
+  const expected = readU32(bytes, 7)
   const actual = crc32(payload)
   if (expected !== actual) throw new errors.WIREBOX_ERR_CHECKSUM_MISMATCH(hex8(expected), hex8(actual))
-  const timestamp = version === 3 ? view.getUint32(11) * U32 + view.getUint32(15) : undefined
+  const timestamp = version === 3 ? readU32(bytes, 11) * U32 + readU32(bytes, 15) : undefined
   return { version, type, flags, timestamp, payload }
 }
 

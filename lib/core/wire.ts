@@ -20,6 +20,7 @@ import type { JsonCodec } from './json-codec.js'
 import type { Codec, CodecOptions, Encoding } from './codec.js'
 import type { Platform } from './platform.js'
 import { assertEnvelope } from './envelope.js'
+import { utf8Length } from './bytes.js'
 import { assertOptions } from './options.js'
 import { DecoderLimitsSchema, WireSettingsSchema } from '../../schemas/wire-options.js'
 import type { Envelope } from '../../schemas/envelope.js'
@@ -203,16 +204,6 @@ const utf8 = new TextEncoder()
 function textMessage (text: string, bytes?: number): EncodedMessage {
   const size = bytes ?? utf8Length(text)
   return { frames: [text], bodySize: size, wireSize: size }
-}
-
-/** UTF-8 length of a string without encoding it. */
-function utf8Length (text: string): number {
-  let n = text.length
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1
-  }
-  return n
 }
 
 /** Options of a decoder beyond the wire context. */
