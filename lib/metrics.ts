@@ -55,11 +55,11 @@ export class Metrics {
   }
 
   /** Counts one sent message (all its frames). */
-  sent (type: number, wireBytes: number, bodyBytes: number, count = 1): void {
-    this.messagesOut.set(type, (this.messagesOut.get(type) ?? 0) + count)
-    this.bytesOut.set(type, (this.bytesOut.get(type) ?? 0) + bodyBytes * count)
-    this.wireBytesOut += wireBytes * count
-    this.bodyBytesOut += bodyBytes * count
+  sent (type: number, wireBytes: number, bodyBytes: number): void {
+    this.messagesOut.set(type, (this.messagesOut.get(type) ?? 0) + 1)
+    this.bytesOut.set(type, (this.bytesOut.get(type) ?? 0) + bodyBytes)
+    this.wireBytesOut += wireBytes
+    this.bodyBytesOut += bodyBytes
   }
 
   /** Counts one error by its wire code (or catalog code for local errors). */

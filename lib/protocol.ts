@@ -5,9 +5,7 @@
  */
 import { Kind } from '@sinclair/typebox'
 import type { Static, TSchema } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
-import type { TypeCheck } from '@sinclair/typebox/compiler'
-import { ValueErrorType } from '@sinclair/typebox/errors'
+import { firstProblem } from './core/schema-check.js'
 import { errors } from './errors.js'
 import type { WireboxError } from './errors.js'
 
@@ -60,30 +58,17 @@ function isSchema (value: unknown): value is TSchema {
   return typeof value === 'object' && value !== null && Kind in value
 }
 
-const checks = new WeakMap<TSchema, TypeCheck<TSchema>>()
-
-/** The compiled check of a schema, compiled on first use and kept. */
-export function compiledCheck (schema: TSchema): TypeCheck<TSchema> {
-  let check = checks.get(schema)
-  if (check === undefined) {
-    check = TypeCompiler.Compile(schema)
-    checks.set(schema, check)
-  }
-  return check
-}
-
 /**
  * Validates a payload; returns undefined when valid, else the catalog error (0x201 for a missing
  * required field, else 0x200) with `details: { path, event_type }`.
  */
 export function validatePayload (schema: TSchema, value: unknown, eventType: string): WireboxError | undefined {
-  const check = compiledCheck(schema)
-  if (check.Check(value)) return undefined
-  const first = check.Errors(value).First()
-  const path = `/payload${first?.path ?? ''}`
-  const err = first?.type === ValueErrorType.ObjectRequiredProperty
+  const problem = firstProblem(schema, value)
+  if (problem === undefined) return undefined
+  const path = `/payload${problem.path}`
+  const err = problem.missing
     ? new errors.WIREBOX_ERR_MISSING_FIELDS(path)
-    : new errors.WIREBOX_ERR_INVALID_PAYLOAD(eventType, `${path}: ${first?.message ?? 'invalid'}`)
+    : new errors.WIREBOX_ERR_INVALID_PAYLOAD(eventType, `${path}: ${problem.message}`)
   err.details = { path, event_type: eventType }
   return err
 }

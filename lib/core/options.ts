@@ -3,19 +3,12 @@
  * a single WIREBOX_ERR_INVALID_OPTION (a TypeError).
  */
 import type { TSchema } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
-import type { TypeCheck } from '@sinclair/typebox/compiler'
 import { errors } from '../errors.js'
-
-const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>()
+import { compiledCheck } from './schema-check.js'
 
 /** Throws one WIREBOX_ERR_INVALID_OPTION listing every field of `value` that `schema` rejects. */
 export function assertOptions (schema: TSchema, value: unknown, what: string): void {
-  let check = compiled.get(schema)
-  if (check === undefined) {
-    check = TypeCompiler.Compile(schema)
-    compiled.set(schema, check)
-  }
+  const check = compiledCheck(schema)
   if (check.Check(value)) return
   const problems = new Map<string, string>()
   for (const error of check.Errors(value)) {
