@@ -15,7 +15,8 @@ import { MessageDecoder } from './core/wire.js'
 import type { DecodedMessage, EncodedMessage, MessageEncoder, OutgoingMessage } from './core/wire.js'
 import { nodePlatform } from './platform/node.js'
 import type { Envelope } from '../schemas/envelope.js'
-import { SubscriptionCheck } from '../schemas/subscription.js'
+import { Subscription } from '../schemas/subscription.js'
+import type { Subscription as SubscriptionPayload } from '../schemas/subscription.js'
 import { CloseCode, errors, isWireboxError } from './errors.js'
 import type { WireboxError } from './errors.js'
 import { validatePayload } from './protocol.js'
@@ -459,13 +460,9 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
 
   #onSubscription (type: number, envelope: Envelope): void {
     const id = envelope.id
-    if (!SubscriptionCheck.Check(envelope.payload)) {
-      const first = SubscriptionCheck.Errors(envelope.payload).First()
-      const err = new errors.WIREBOX_ERR_INVALID_PAYLOAD(type === MessageType.SUBSCRIBE ? 'subscribe' : 'unsubscribe', `/payload${first?.path ?? ''}: ${first?.message ?? 'invalid'}`)
-      err.details = { path: `/payload${first?.path ?? ''}` }
-      return this.#fail(err, id)
-    }
-    const { topic, since } = envelope.payload
+    const invalid = validatePayload(Subscription, envelope.payload, type === MessageType.SUBSCRIBE ? 'subscribe' : 'unsubscribe')
+    if (invalid !== undefined) return this.#fail(invalid, id)
+    const { topic, since } = envelope.payload as SubscriptionPayload
     if (type === MessageType.UNSUBSCRIBE) {
       this.unsubscribe(topic)
       this.route.topics.currentSeq(topic)

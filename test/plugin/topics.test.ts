@@ -57,6 +57,10 @@ test('subscription payloads are validated; authorizeSubscribe can refuse with 0x
   t.equal((await client.subscribe('public/x')).type, MessageType.SUBSCRIPTION_ACK)
   await client.send(MessageType.SUBSCRIBE, { event_type: 'subscribe', id: 5, payload: { topic: '' } })
   t.equal(((await client.next((m) => m.envelope?.id === 5)).envelope?.payload as ErrorPayload).code, 0x200)
+  await client.send(MessageType.SUBSCRIBE, { event_type: 'subscribe', id: 6, payload: {} })
+  const missing = (await client.next((m) => m.envelope?.id === 6)).envelope?.payload as ErrorPayload
+  t.equal(missing.code, 0x201, 'a missing topic is a missing required field, as in every payload')
+  t.match(missing.details, { path: '/payload/topic' })
 })
 
 test('SUBSCRIBE with since replays the missed messages in order, then live with no gap and no duplicate', async (t) => {
