@@ -20,7 +20,7 @@ import type { Subscription as SubscriptionPayload } from '../schemas/subscriptio
 import { CloseCode, errors, isWireboxError } from './errors.js'
 import type { WireboxError } from './errors.js'
 import { validatePayload } from './protocol.js'
-import type { EventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload, ResponsePayload } from './protocol.js'
+import type { EventName, EventPayload, ProtocolDefinition, RequestDefinition, RequestName, RequestPayload, ResponsePayload } from './protocol.js'
 import type { Negotiated } from './negotiation.js'
 import type { ResolvedOptions } from './options.js'
 import { RateLimiter } from './rate-limit.js'
@@ -31,8 +31,9 @@ import type { Topics, TopicSubscriber } from './topics.js'
 export interface RouteContext {
   readonly path: string
   readonly options: Readonly<ResolvedOptions>
-  readonly events: Record<string, TSchema> | undefined
-  readonly requests: Record<string, { payload: TSchema, response: TSchema }> | undefined
+  /** The protocol's events and requests by name (Maps: names come from the wire). */
+  readonly events: ReadonlyMap<string, TSchema>
+  readonly requests: ReadonlyMap<string, RequestDefinition>
   readonly validateOutgoing: boolean
   readonly metrics: Metrics
   readonly topics: Topics
@@ -175,14 +176,14 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
 
   /** Registers the handler of a client event. */
   on<K extends EventName<P>> (event: K, handler: EventHandler<P, K>): this {
-    if (this.route.events?.[event] === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', event)
+    if (!this.route.events.has(event)) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', event)
     this.#eventHandlers.set(event, handler as unknown as EventHandler<P, EventName<P>>)
     return this
   }
 
   /** Registers the handler of a request; its return value is the response. */
   handle<K extends RequestName<P>> (request: K, handler: RequestHandler<P, K>): this {
-    if (this.route.requests?.[request] === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', request)
+    if (!this.route.requests.has(request)) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', request)
     this.#requestHandlers.set(request, handler as unknown as RequestHandler<P, RequestName<P>>)
     return this
   }
@@ -211,7 +212,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
    */
   async send<K extends EventName<P>> (event: K, payload: EventPayload<P, K>, options: SendOptions = {}): Promise<boolean> {
     if (this.route.validateOutgoing) {
-      const schema = this.route.events?.[event]
+      const schema = this.route.events.get(event)
       if (schema === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', event)
       const invalid = validatePayload(schema, payload, event)
       if (invalid !== undefined) throw invalid
@@ -336,7 +337,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     if (error.closeCode !== undefined) {
       const code = error.closeCode
       // After what is queued (the ERROR included) is written.
-      this.#outgoing = this.#outgoing.then(() => this.close(code, error.code))
+      this.#outgoing = this.#outgoing.then(() => this.close(code, error.code)).catch(() => {})
     }
   }
 
@@ -369,8 +370,13 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       }
       if (message === undefined) return
       this.route.metrics.received(message.type, 0, message.bodySize)
-      this.#dispatch(message)
-    })
+      try {
+        this.#dispatch(message)
+      } catch (err) {
+        // Nothing a client sends may stop the process: an unexpected failure is answered.
+        this.#fail(err, message.envelope?.id, message.envelope?.event_type)
+      }
+    }).catch((err: unknown) => this.#log.error({ err, session: this.id }, 'wirebox: message chain failed'))
   }
 
   #dispatch (message: DecodedMessage): void {
@@ -401,7 +407,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
 
   #onEvent (message: DecodedMessage, envelope: Envelope): void {
     const name = envelope.event_type
-    const schema = this.route.events?.[name]
+    const schema = this.route.events.get(name)
     const ackWanted = (message.flags & Flag.ACK_REQUIRED) !== 0
     if (ackWanted && envelope.id === undefined) return this.#fail(missing('/id'))
     if (schema === undefined) return this.#fail(new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', name), envelope.id)
@@ -424,7 +430,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     const name = envelope.event_type
     const id = envelope.id
     if (id === undefined) return this.#fail(missing('/id'))
-    const definition = this.route.requests?.[name]
+    const definition = this.route.requests.get(name)
     if (definition === undefined) return this.#fail(new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', name), id)
     const invalid = validatePayload(definition.payload, envelope.payload, name)
     if (invalid !== undefined) return this.#fail(invalid, id)
@@ -470,7 +476,9 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       return
     }
     const authorize = this.route.authorizeSubscribe
-    Promise.resolve(authorize === undefined ? true : authorize(topic, this as unknown as WireboxConnection))
+    // A hook that throws synchronously is caught like one that rejects.
+    Promise.resolve()
+      .then(() => authorize === undefined ? true : authorize(topic, this as unknown as WireboxConnection))
       .then(async (allowed) => {
         if (!allowed) return this.#fail(new errors.WIREBOX_ERR_PERMISSION_DENIED(`topic ${topic}`), id)
         if (this.#closed) return

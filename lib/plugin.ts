@@ -10,6 +10,7 @@ import type { WebSocket } from 'ws'
 import { MessageEncoder } from './core/wire.js'
 import { nodePlatform } from './platform/node.js'
 import { errors } from './errors.js'
+import { protocolTables } from './protocol.js'
 import type { ProtocolDefinition } from './protocol.js'
 import { WireboxConnection } from './connection.js'
 import type { RouteContext } from './connection.js'
@@ -99,8 +100,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
     const context: RouteContext = {
       path,
       options: resolved,
-      events: routeOptions.protocol.events,
-      requests: routeOptions.protocol.requests,
+      ...protocolTables(routeOptions.protocol),
       validateOutgoing: resolved.validateOutgoing,
       metrics,
       topics,

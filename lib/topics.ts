@@ -27,7 +27,7 @@ export interface TopicSubscriber {
 
 /** What topics need of a route. */
 export interface TopicRoute {
-  readonly events: Record<string, TSchema> | undefined
+  readonly events: ReadonlyMap<string, TSchema>
   readonly validateOutgoing: boolean
 }
 
@@ -178,7 +178,7 @@ export class Topics implements BrokerListener {
   async publish (topic: string, eventType: string, payload: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     let known = false
     for (const route of this.#routes) {
-      const schema = route.events?.[eventType]
+      const schema = route.events.get(eventType)
       if (schema === undefined) continue
       known = true
       if (!route.validateOutgoing) continue

@@ -17,7 +17,7 @@ import type { ErrorPayload } from '../../schemas/error.js'
 import type { SubscriptionAck } from '../../schemas/subscription.js'
 import { errors } from '../errors.js'
 import type { WireboxError } from '../errors.js'
-import { validatePayload } from '../protocol.js'
+import { protocolTables, validatePayload } from '../protocol.js'
 import type { EventName, EventPayload, Protocol, ProtocolDefinition, RequestName, RequestPayload, ResponsePayload } from '../protocol.js'
 
 /** The WebSocket API the client uses (the browser's, Node's global one, or `ws`). */
@@ -215,7 +215,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
 
   /** Sends a request; resolves to the typed response, rejects with WireboxRemoteError or a catalog error. */
   async request<K extends RequestName<P>> (name: K, payload: RequestPayload<P, K>, options: { timeoutMs?: number } = {}): Promise<ResponsePayload<P, K>> {
-    const definition = this.#options.protocol?.requests?.[name]
+    const definition = protocolTables(this.#options.protocol).requests.get(name)
     if (this.#validatesOutgoing()) {
       if (definition === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', name)
       const invalid = validatePayload(definition.payload, payload, name)
@@ -240,7 +240,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   /** Sends an event; with `ack`, resolves once the server acknowledges it (version 3). */
   async send<K extends EventName<P>> (event: K, payload: EventPayload<P, K>, options: { ack?: boolean, priority?: boolean } = {}): Promise<void> {
     if (this.#validatesOutgoing()) {
-      const schema = this.#options.protocol?.events?.[event]
+      const schema = protocolTables(this.#options.protocol).events.get(event)
       if (schema === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', event)
       const invalid = validatePayload(schema, payload, event)
       if (invalid !== undefined) throw invalid
@@ -466,7 +466,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     const pending = this.#pending.get(id)
     if (pending === undefined) return
     if (this.#options.validateIncoming === true) {
-      const schema = this.#options.protocol?.requests?.[pending.name]?.response
+      const schema = protocolTables(this.#options.protocol).requests.get(pending.name)?.response
       const invalid = schema === undefined ? undefined : validatePayload(schema, envelope.payload, pending.name)
       if (invalid !== undefined) return this.#settle(this.#pending, id, invalid)
     }
@@ -479,7 +479,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
       this.#topics.set(envelope.topic, envelope.seq)
     }
     if (this.#options.validateIncoming === true) {
-      const schema = this.#options.protocol?.events?.[name]
+      const schema = protocolTables(this.#options.protocol).events.get(name)
       const invalid: WireboxError | undefined = schema === undefined
         ? new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', name)
         : validatePayload(schema, envelope.payload, name)
