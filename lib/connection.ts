@@ -5,7 +5,7 @@
  * heartbeat. Knows nothing of byte offsets: the wire core does that.
  */
 import { randomUUID } from 'node:crypto'
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import type { WebSocket, RawData } from 'ws'
 import type { TSchema } from '@sinclair/typebox'
 import { Flag, MessageType } from './core/constants.js'
@@ -24,6 +24,7 @@ import type { EventName, EventPayload, ProtocolDefinition, RequestDefinition, Re
 import type { Negotiated } from './negotiation.js'
 import type { ResolvedOptions } from './options.js'
 import { RateLimiter } from './rate-limit.js'
+import { ConnectionLog, MAX_ERROR_MESSAGE_CHARS, clip, clipDetails } from './server/bounded-log.js'
 import type { Metrics } from './metrics.js'
 import type { Topics, TopicSubscriber } from './topics.js'
 
@@ -107,7 +108,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   readonly encoder: MessageEncoder
   /** The route (for topics). */
   readonly route: RouteContext
-  readonly #log: FastifyBaseLogger
+  readonly #log: ConnectionLog
   readonly #decoder: MessageDecoder
   readonly #eventHandlers = new Map<string, EventHandler<P, EventName<P>>>()
   readonly #requestHandlers = new Map<string, RequestHandler<P, RequestName<P>>>()
@@ -132,7 +133,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     this.version = negotiated.version
     this.compression = negotiated.compression
     this.encoder = route.encoderFor(negotiated)
-    this.#log = request.log
+    this.#log = new ConnectionLog(request.log, this.id)
     const o = route.options
     this.#decoder = new MessageDecoder({ encoding: this.encoding, version: this.version, compression: this.compression, maxMessageSize: o.maxMessageSize }, {
       platform: nodePlatform,
@@ -148,7 +149,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     route.metrics.connectionsTotal++
     socket.on('message', (data: RawData, isBinary: boolean) => this.#onMessage(data as Buffer, isBinary))
     socket.on('close', (code: number) => this.#onClose(code))
-    socket.on('error', (err: Error) => this.#log.warn({ err, session: this.id }, 'wirebox: socket error'))
+    socket.on('error', (err: Error) => this.#log.warn({ err }, 'wirebox: socket error'))
   }
 
   /** Sends the negotiation message (the first message on every connection). */
@@ -320,7 +321,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   #control (type: number, fields: { payload?: unknown, id?: number, event_type?: string }): void {
     const envelope = { event_type: fields.event_type ?? CONTROL_NAMES[type] ?? 'control', timestamp: Date.now(), ...fields } as Envelope
     const encoded = this.encoder.encodeMessage({ type, envelope } satisfies OutgoingMessage)
-    this.deliver(encoded, type, false).catch((err: unknown) => this.#log.error({ err, session: this.id }, 'wirebox: could not send a control message'))
+    this.deliver(encoded, type, false).catch((err: unknown) => this.#log.error({ err }, 'wirebox: could not send a control message'))
   }
 
   /** Reports an error to the client (ERROR message) and closes when the error says so. */
@@ -328,11 +329,14 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     const error: WireboxError = isWireboxError(err) ? err : this.#internal(err, eventType)
     this.route.metrics.error(error.wireCode === undefined ? error.code : `0x${error.wireCode.toString(16)}`)
     if (error.wireCode !== undefined) {
-      this.#log.warn({ session: this.id, code: error.code, err: error.message }, 'wirebox: error sent to the client')
-      const payload = { code: error.wireCode, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) }
+      // What is echoed from a client is bounded: a long event name makes no long ERROR.
+      const message = clip(error.message, MAX_ERROR_MESSAGE_CHARS)
+      const details = clipDetails(error.details)
+      this.#log.warn({ code: error.code, err: message }, 'wirebox: error sent to the client')
+      const payload = { code: error.wireCode, message, ...(details === undefined ? {} : { details }) }
       this.#control(MessageType.ERROR, { payload, ...(id === undefined ? {} : { id }) })
     } else {
-      this.#log.warn({ session: this.id, code: error.code, err: error.message }, 'wirebox: closing the connection')
+      this.#log.warn({ code: error.code, err: clip(error.message, MAX_ERROR_MESSAGE_CHARS) }, 'wirebox: closing the connection')
     }
     if (error.closeCode !== undefined) {
       const code = error.closeCode
@@ -342,7 +346,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   }
 
   #internal (err: unknown, eventType?: string): WireboxError {
-    this.#log.error({ err, session: this.id, event_type: eventType }, 'wirebox: handler failed')
+    this.#log.error({ err, event_type: eventType === undefined ? undefined : clip(eventType) }, 'wirebox: handler failed')
     return new errors.WIREBOX_ERR_INTERNAL(eventType ?? 'message')
   }
 
@@ -376,7 +380,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
         // Nothing a client sends may stop the process: an unexpected failure is answered.
         this.#fail(err, message.envelope?.id, message.envelope?.event_type)
       }
-    }).catch((err: unknown) => this.#log.error({ err, session: this.id }, 'wirebox: message chain failed'))
+    }).catch((err: unknown) => this.#log.error({ err }, 'wirebox: message chain failed'))
   }
 
   #dispatch (message: DecodedMessage): void {
@@ -395,10 +399,10 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       case MessageType.UNSUBSCRIBE:
         return this.#onSubscription(message.type, envelope as Envelope)
       case MessageType.VERSION_CHECK:
-        this.#log.debug({ session: this.id, payload: envelope?.payload }, 'wirebox: version check')
+        this.#log.debug({}, 'wirebox: version check')
         return
       case MessageType.ERROR:
-        this.#log.warn({ session: this.id, payload: envelope?.payload }, 'wirebox: the client reported an error')
+        this.#log.warn(reportedError(envelope?.payload), 'wirebox: the client reported an error')
         return
       default:
         return this.#fail(new errors.WIREBOX_ERR_UNEXPECTED_MESSAGE(`0x${message.type.toString(16)}`, 'client'), envelope?.id)
@@ -418,7 +422,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       if (ackWanted) this.#control(MessageType.ACK, { id: envelope.id as number, event_type: name })
     }
     if (handler === undefined) {
-      this.#log.debug({ session: this.id, event_type: name }, 'wirebox: no handler for this event')
+      this.#log.debug({ event_type: name }, 'wirebox: no handler for this event')
       return done()
     }
     Promise.resolve()
@@ -451,7 +455,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
         if (this.route.validateOutgoing) {
           const wrong = validatePayload(definition.response, response, name)
           if (wrong !== undefined) {
-            this.#log.error({ session: this.id, event_type: name, err: wrong.message }, 'wirebox: the handler returned an invalid response')
+            this.#log.error({ event_type: name, err: wrong.message }, 'wirebox: the handler returned an invalid response')
             return this.#fail(new errors.WIREBOX_ERR_INTERNAL(name), id)
           }
         }
@@ -494,7 +498,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
         for (const m of subscribed.replay) {
           const envelope: Envelope = { event_type: m.eventType, timestamp: m.timestamp, payload: m.payload, topic: m.topic, seq: m.seq }
           const encoded = this.encoder.encodeMessage({ type: MessageType.EVENT, flags: Flag.BROADCAST | (m.priority ? Flag.PRIORITY : 0), envelope })
-          this.deliver(encoded, MessageType.EVENT, false).catch((err: unknown) => this.#log.error({ err, session: this.id }, 'wirebox: replay failed'))
+          this.deliver(encoded, MessageType.EVENT, false).catch((err: unknown) => this.#log.error({ err }, 'wirebox: replay failed'))
         }
         subscribed.release()
       })
@@ -507,7 +511,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     if (interval === 0) return
     if (Date.now() - this.#lastSeen > 2 * interval) {
       this.route.metrics.error('WIREBOX_ERR_HEARTBEAT_TIMEOUT')
-      this.#log.warn({ session: this.id }, new errors.WIREBOX_ERR_HEARTBEAT_TIMEOUT(2 * interval).message)
+      this.#log.warn({}, new errors.WIREBOX_ERR_HEARTBEAT_TIMEOUT(2 * interval).message)
       this.socket.terminate()
       return
     }
@@ -524,15 +528,21 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     this.#subscriptions.clear()
     this.route.metrics.connections--
     this.route.forget(this as unknown as WireboxConnection)
-    this.#log.debug({ session: this.id, code }, 'wirebox: connection closed')
+    this.#log.debug({ code }, 'wirebox: connection closed')
     for (const fn of this.#closeHandlers) {
       try {
         fn(code)
       } catch (err) {
-        this.#log.error({ err, session: this.id }, 'wirebox: onClose handler failed')
+        this.#log.error({ err }, 'wirebox: onClose handler failed')
       }
     }
   }
+}
+
+/** The loggable part of a client's ERROR payload: its code and a clipped message. */
+function reportedError (payload: unknown): Record<string, unknown> {
+  const { code, message } = (typeof payload === 'object' && payload !== null ? payload : {}) as { code?: unknown, message?: unknown }
+  return { code: typeof code === 'number' ? code : undefined, message: typeof message === 'string' ? clip(message, MAX_ERROR_MESSAGE_CHARS) : undefined }
 }
 
 function missing (path: string): WireboxError {
