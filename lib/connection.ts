@@ -25,8 +25,9 @@ import type { Negotiated } from './negotiation.js'
 import type { ResolvedOptions } from './options.js'
 import { RateLimiter } from './rate-limit.js'
 import { ConnectionLog, MAX_ERROR_MESSAGE_CHARS, clip, clipDetails } from './server/bounded-log.js'
+import { topicProblem } from './topics/topic-name.js'
 import type { Metrics } from './metrics.js'
-import type { Topics, TopicSubscriber } from './topics.js'
+import type { Topics, TopicSubscriber } from './topics/registry.js'
 
 /** What a connection needs of its route. */
 export interface RouteContext {
@@ -76,10 +77,19 @@ export interface SendOptions {
   ackTimeoutMs?: number
 }
 
+interface ControlFields {
+  payload?: unknown
+  id?: number | undefined
+  event_type?: string
+}
+
 interface PendingAck {
   resolve: (acked: boolean) => void
   timer: ReturnType<typeof setTimeout>
 }
+
+// How often a congested connection's send buffer is checked.
+const DRAIN_POLL_MS = 10
 
 const CONTROL_NAMES: Record<number, string> = {
   [MessageType.ACK]: 'ack',
@@ -120,6 +130,11 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   #inFlight = 0
   #lastSeen = Date.now()
   #incoming: Promise<void> = Promise.resolve()
+  // Messages received and not yet handled; above 0, the next one waits for a turn of the event loop.
+  #queued = 0
+  #subscriptionOps: Promise<void> = Promise.resolve()
+  readonly #drainWaiters: Array<() => void> = []
+  #drainPoll: ReturnType<typeof setInterval> | undefined
   #outgoing: Promise<unknown> = Promise.resolve()
   #closed = false
   // Set once a close is decided: nothing more is written.
@@ -237,13 +252,57 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   async subscribe (topic: string): Promise<number> {
     const subscribed = await this.route.topics.subscribe(topic, this)
     this.#subscriptions.add(topic)
-    subscribed.release()
+    subscribed.start()
     return subscribed.seq
   }
 
   /** Tells the client that messages of a topic were lost: an unsolicited SUBSCRIPTION_ACK. */
   lost (topic: string, currentSeq: number, firstSeq: number): void {
     this.#control(MessageType.SUBSCRIPTION_ACK, { payload: { topic, seq: currentSeq, recovered: false, first_seq: firstSeq } })
+  }
+
+  /** True while the send buffer is above the high-water mark (with the `close` policy, the connection is closed). */
+  get congested (): boolean {
+    if (this.#closed || this.#closing) return false
+    const { highWaterMark, policy } = this.route.options.backpressure
+    if (this.socket.bufferedAmount <= highWaterMark) return false
+    if (policy === 'close') {
+      this.#fail(new errors.WIREBOX_ERR_SLOW_CONSUMER(highWaterMark))
+      this.close(CloseCode.TRY_AGAIN_LATER, 'WIREBOX_ERR_SLOW_CONSUMER')
+    }
+    return true
+  }
+
+  /** Runs `fn` once the send buffer has drained below half the high-water mark (never, if the connection closes first). */
+  whenDrained (fn: () => void): void {
+    this.#drainWaiters.push(fn)
+    if (this.#drainPoll !== undefined) return
+    // ws has no drain event of its own: poll while someone waits, and only then.
+    this.#drainPoll = setInterval(() => {
+      if (this.#closed) return this.#stopDrainPoll()
+      if (this.socket.bufferedAmount > this.route.options.backpressure.highWaterMark / 2) return
+      const waiters = this.#drainWaiters.splice(0)
+      this.#stopDrainPoll()
+      for (const waiter of waiters) waiter()
+    }, DRAIN_POLL_MS)
+    this.#drainPoll.unref()
+  }
+
+  /** Counts a topic message not written live because of back-pressure. */
+  deferred (): void {
+    this.route.metrics.dropped++
+  }
+
+  #stopDrainPoll (): void {
+    clearInterval(this.#drainPoll)
+    this.#drainPoll = undefined
+    if (this.#closed) this.#drainWaiters.length = 0
+  }
+
+  async #drained (): Promise<void> {
+    this.socket.pause()
+    await new Promise<void>((resolve) => this.whenDrained(resolve))
+    if (!this.#closed) this.socket.resume()
   }
 
   /** Unsubscribes from a topic; returns whether it was subscribed. */
@@ -284,13 +343,9 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
 
   #write (encoded: EncodedMessage, type: number, droppable: boolean): boolean {
     if (this.#closed || this.#closing || this.socket.readyState !== this.socket.OPEN) return false
-    const { highWaterMark, policy } = this.route.options.backpressure
-    if (this.socket.bufferedAmount > highWaterMark) {
-      if (policy === 'close') {
-        this.#fail(new errors.WIREBOX_ERR_SLOW_CONSUMER(highWaterMark))
-        this.close(CloseCode.TRY_AGAIN_LATER, 'WIREBOX_ERR_SLOW_CONSUMER')
-        return false
-      }
+    if (this.congested) {
+      // The `close` policy is closing the connection; `drop` drops what may be dropped.
+      if (this.#closing) return false
       if (droppable) {
         this.route.metrics.dropped++
         return false
@@ -318,10 +373,15 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   }
 
   /** Sends a control message (never dropped); errors are logged, not thrown. */
-  #control (type: number, fields: { payload?: unknown, id?: number, event_type?: string }): void {
+  #control (type: number, fields: ControlFields): void {
+    this.#sendControl(type, fields).catch((err: unknown) => this.#log.error({ err }, 'wirebox: could not send a control message'))
+  }
+
+  /** Sends a control message; resolves once it is written (false: the connection closed). */
+  async #sendControl (type: number, fields: ControlFields): Promise<boolean> {
     const envelope = { event_type: fields.event_type ?? CONTROL_NAMES[type] ?? 'control', timestamp: Date.now(), ...fields } as Envelope
     const encoded = this.encoder.encodeMessage({ type, envelope } satisfies OutgoingMessage)
-    this.deliver(encoded, type, false).catch((err: unknown) => this.#log.error({ err }, 'wirebox: could not send a control message'))
+    return await this.deliver(encoded, type, false)
   }
 
   /** Reports an error to the client (ERROR message) and closes when the error says so. */
@@ -363,7 +423,14 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       }
     }
     const input = isBinary ? data : data.toString('utf8')
+    const waiting = this.#queued++ > 0
     this.#incoming = this.#incoming.then(async () => {
+      // Fairness: a message queued behind others waits for a turn of the event loop, so one
+      // connection's backlog cannot hold up every other connection.
+      if (waiting) await new Promise((resolve) => setImmediate(resolve))
+      // Back-pressure: while the client does not read what it is sent, nothing more is read from it.
+      if (this.congested) await this.#drained()
+      this.#queued--
       if (this.#closed) return
       let message: DecodedMessage | undefined
       try {
@@ -473,36 +540,43 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     const invalid = validatePayload(Subscription, envelope.payload, type === MessageType.SUBSCRIBE ? 'subscribe' : 'unsubscribe')
     if (invalid !== undefined) return this.#fail(invalid, id)
     const { topic, since } = envelope.payload as SubscriptionPayload
-    if (type === MessageType.UNSUBSCRIBE) {
-      this.unsubscribe(topic)
-      this.route.topics.currentSeq(topic)
-        .then((seq) => this.#control(MessageType.SUBSCRIPTION_ACK, { id, payload: { topic, seq } }), (err: unknown) => this.#fail(err, id, 'unsubscribe'))
-      return
-    }
+    const bad = topicProblem(topic)
+    if (bad !== undefined) return this.#fail(bad, id)
+    // One at a time, in the order received: the answers keep request order.
+    const name = type === MessageType.SUBSCRIBE ? 'subscribe' : 'unsubscribe'
+    this.#subscriptionOps = this.#subscriptionOps
+      .then(async () => type === MessageType.SUBSCRIBE ? await this.#subscribeClient(topic, since, id) : this.#unsubscribeClient(topic, id))
+      .catch((err: unknown) => this.#fail(err, id, name))
+  }
+
+  #unsubscribeClient (topic: string, id: number | undefined): void {
+    // The seq this connection had reached; a topic it was not subscribed to tells nothing (0).
+    const seq = this.route.topics.position(topic, this) ?? 0
+    this.unsubscribe(topic)
+    this.#control(MessageType.SUBSCRIPTION_ACK, { id, payload: { topic, seq } })
+  }
+
+  async #subscribeClient (topic: string, since: number | undefined, id: number | undefined): Promise<void> {
+    const max = this.route.options.maxSubscriptions
+    if (!this.#subscriptions.has(topic) && this.#subscriptions.size >= max) throw new errors.WIREBOX_ERR_TOO_MANY_SUBSCRIPTIONS(max)
     const authorize = this.route.authorizeSubscribe
     // A hook that throws synchronously is caught like one that rejects.
-    Promise.resolve()
-      .then(() => authorize === undefined ? true : authorize(topic, this as unknown as WireboxConnection))
-      .then(async (allowed) => {
-        if (!allowed) return this.#fail(new errors.WIREBOX_ERR_PERMISSION_DENIED(`topic ${topic}`), id)
-        if (this.#closed) return
-        const subscribed = await this.route.topics.subscribe(topic, this, since)
-        if (this.#closed) return this.route.topics.unsubscribe(topic, this)
-        this.#subscriptions.add(topic)
-        const { seq, recovered, first_seq: firstSeq } = subscribed
-        this.#control(MessageType.SUBSCRIPTION_ACK, {
-          id,
-          payload: { topic, seq, ...(recovered === undefined ? {} : { recovered }), ...(firstSeq === undefined ? {} : { first_seq: firstSeq }) }
-        })
-        // The replay: messages after `since`, in order, after the ACK and before anything live.
-        for (const m of subscribed.replay) {
-          const envelope: Envelope = { event_type: m.eventType, timestamp: m.timestamp, payload: m.payload, topic: m.topic, seq: m.seq }
-          const encoded = this.encoder.encodeMessage({ type: MessageType.EVENT, flags: Flag.BROADCAST | (m.priority ? Flag.PRIORITY : 0), envelope })
-          this.deliver(encoded, MessageType.EVENT, false).catch((err: unknown) => this.#log.error({ err }, 'wirebox: replay failed'))
-        }
-        subscribed.release()
-      })
-      .catch((err: unknown) => this.#fail(err, id, 'subscribe'))
+    const allowed = authorize === undefined ? true : await authorize(topic, this as unknown as WireboxConnection)
+    if (allowed !== true) throw new errors.WIREBOX_ERR_PERMISSION_DENIED(`topic ${clip(topic)}`)
+    if (this.#closed) return
+    const subscribed = await this.route.topics.subscribe(topic, this, since)
+    if (this.#closed) {
+      this.route.topics.unsubscribe(topic, this)
+      return
+    }
+    this.#subscriptions.add(topic)
+    const { seq, recovered, first_seq: firstSeq } = subscribed
+    // The ACK is written before any replayed or live message of the topic.
+    await this.#sendControl(MessageType.SUBSCRIPTION_ACK, {
+      id,
+      payload: { topic, seq, ...(recovered === undefined ? {} : { recovered }), ...(firstSeq === undefined ? {} : { first_seq: firstSeq }) }
+    })
+    subscribed.start()
   }
 
   #tick (): void {
@@ -522,6 +596,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#timer)
+    this.#stopDrainPoll()
     this.#decoder.close()
     for (const id of [...this.#pendingAcks.keys()]) this.#settleAck(id, false)
     this.route.topics.removeEverywhere(this, this.#subscriptions)

@@ -15,7 +15,7 @@ export type { WireboxPluginOptions, WireboxRouteOptions, SharedOptions, Compress
 export { negotiate, parseSubprotocols } from './negotiation.js'
 export type { Negotiated } from './negotiation.js'
 export type { MetricsSnapshot } from './metrics.js'
-export type { PublishOptions, PublishResult } from './topics.js'
+export type { PublishOptions, PublishResult } from './topics/registry.js'
 export { redisBroker } from './brokers/redis.js'
 export type { RedisBrokerOptions } from './brokers/redis.js'
 export { memoryBroker } from './brokers/memory.js'

@@ -71,6 +71,8 @@ export interface SharedOptions {
   ackTimeoutMs?: number
   /** Requests in flight per connection; more are answered with 0x204 (default 64). */
   maxInFlight?: number
+  /** Topics one connection may subscribe to; more are refused with 0x204 (default 100). */
+  maxSubscriptions?: number
   /** Validate outgoing payloads against the protocol (default true). */
   validateOutgoing?: boolean
   /** Per-connection rate limit, or false for none (default: see RateLimitOptions). */
@@ -87,6 +89,8 @@ export interface SharedOptions {
 export interface WireboxPluginOptions extends SharedOptions {
   /** The topic broker: `redisBroker(...)` to share topics between instances (default: in memory). */
   broker?: Broker
+  /** Topics with subscribers on this instance; SUBSCRIBE to one more is refused with 0x204 (default 10000). */
+  maxTopics?: number
   /** History of the in-memory broker, for resume (default: 1000 messages, 5 minutes per topic). */
   history?: { size?: number, ttlMs?: number }
   /** Serve Prometheus metrics at this path (default: not served). */
@@ -122,6 +126,7 @@ export interface ResolvedOptions {
   requestTimeoutMs: number
   ackTimeoutMs: number
   maxInFlight: number
+  maxSubscriptions: number
   validateOutgoing: boolean
   rateLimit: Required<RateLimitOptions> | false
   backpressure: Required<BackpressureOptions>
@@ -143,6 +148,8 @@ export const DEFAULTS = Object.freeze({
   requestTimeoutMs: 30_000,
   ackTimeoutMs: 10_000,
   maxInFlight: 64,
+  maxSubscriptions: 100,
+  maxTopics: 10_000,
   validateOutgoing: true,
   rateLimit: Object.freeze({ messagesPerSecond: 1000, bytesPerSecond: 64 * 1024 * 1024, closeAfter: 100 }),
   backpressure: Object.freeze({ highWaterMark: 4 * 1024 * 1024, policy: 'drop' as const })
@@ -167,6 +174,7 @@ const sharedProperties = {
   requestTimeoutMs: Type.Optional(positive),
   ackTimeoutMs: Type.Optional(positive),
   maxInFlight: Type.Optional(positive),
+  maxSubscriptions: Type.Optional(positive),
   validateOutgoing: Type.Optional(Type.Boolean()),
   rateLimit: Type.Optional(Type.Union([Type.Literal(false), Type.Object({
     messagesPerSecond: Type.Optional(positive),
@@ -187,6 +195,7 @@ const sharedProperties = {
 export const PluginOptionsSchema = Type.Object({
   ...sharedProperties,
   metricsRoute: Type.Optional(Type.String({ pattern: '^/' })),
+  maxTopics: Type.Optional(positive),
   broker: Type.Optional(Type.Object({ name: Type.String() }, { description: 'a Broker (memoryBroker, redisBroker)' })),
   history: Type.Optional(Type.Object({ size: Type.Optional(Type.Integer({ minimum: 0 })), ttlMs: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
   websocket: Type.Optional(Type.Object({}))
@@ -234,6 +243,7 @@ export function resolveOptions (plugin: SharedOptions, route: SharedOptions = {}
     requestTimeoutMs: pick('requestTimeoutMs') ?? DEFAULTS.requestTimeoutMs,
     ackTimeoutMs: pick('ackTimeoutMs') ?? DEFAULTS.ackTimeoutMs,
     maxInFlight: pick('maxInFlight') ?? DEFAULTS.maxInFlight,
+    maxSubscriptions: pick('maxSubscriptions') ?? DEFAULTS.maxSubscriptions,
     validateOutgoing: pick('validateOutgoing') ?? DEFAULTS.validateOutgoing,
     rateLimit: rateLimit === false
       ? false

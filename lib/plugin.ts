@@ -16,15 +16,15 @@ import { WireboxConnection } from './connection.js'
 import type { RouteContext } from './connection.js'
 import { negotiate, parseSubprotocols } from './negotiation.js'
 import type { Negotiated } from './negotiation.js'
-import { checkPluginOptions, checkRouteOptions, resolveOptions } from './options.js'
+import { DEFAULTS, checkPluginOptions, checkRouteOptions, resolveOptions } from './options.js'
 import type { UpgradeHook, WireboxPluginOptions, WireboxRouteOptions } from './options.js'
 import { Metrics, sumSnapshots, toPrometheus } from './metrics.js'
 import type { MetricsSnapshot } from './metrics.js'
-import { Topics } from './topics.js'
+import { Topics } from './topics/registry.js'
 import { memoryBroker } from './brokers/memory.js'
 import { protocolJsonSchema } from './schema/json-schema.js'
 import { protocolAsyncApi } from './schema/asyncapi.js'
-import type { PublishOptions, PublishResult } from './topics.js'
+import type { PublishOptions, PublishResult } from './topics/registry.js'
 import type { Broker } from './brokers/broker.js'
 
 /** Sets up each new connection of a route: register handlers, subscribe, keep state. */
@@ -80,7 +80,8 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
     return ackIds
   }
   const broker = options.broker ?? memoryBroker({ historySize: options.history?.size, historyTtlMs: options.history?.ttlMs })
-  const topics = new Topics(broker, nextAckId)
+  const topics = new Topics(broker, nextAckId, { maxTopics: options.maxTopics ?? DEFAULTS.maxTopics },
+    (err: unknown) => fastify.log.warn({ err }, 'wirebox: topic delivery problem'))
   const routes = new Map<string, Metrics>()
   const connections = new Set<WireboxConnection>()
 

@@ -36,10 +36,12 @@ export interface HistoryOptions {
   historySize?: number
   /** Messages older than this many ms are not replayed (default 300000: 5 minutes). */
   historyTtlMs?: number
+  /** Topics whose seq and history are remembered while nobody listens (memory broker; default 10000). */
+  maxTopics?: number
 }
 
 /** Defaults of HistoryOptions. */
-export const HISTORY_DEFAULTS = Object.freeze({ historySize: 1000, historyTtlMs: 300_000 })
+export const HISTORY_DEFAULTS = Object.freeze({ historySize: 1000, historyTtlMs: 300_000, maxTopics: 10_000 })
 
 /** Receives delivered messages, and gaps that history could not fill. */
 export interface BrokerListener {
@@ -53,6 +55,8 @@ export interface BrokerListener {
 export interface Broker {
   /** A name for logs. */
   readonly name: string
+  /** True when what it delivers comes only from this process (no validation needed); default false. */
+  readonly trusted?: boolean
   /** Sets the receiver of messages (the topic registry). */
   attach (listener: BrokerListener): void
   /** Publishes; resolves with the assigned seq once the broker has accepted the message. */

@@ -138,11 +138,11 @@ for (const brokerName of ['memory', 'redis'] as const) {
     for (const c of fast) t.same(c.ofType(MessageType.EVENT).map((m) => m.envelope?.seq), Array.from({ length: 150 }, (_, i) => i + 1), 'a fast subscriber got every message in order')
     t.ok(maxBuffered < highWaterMark + 4 * 80_000, `the slow socket's buffer stayed bounded (max ${maxBuffered} bytes)`)
     const dropped = app.wirebox.metrics().total.dropped
-    t.ok(dropped > 0, `${dropped} non-priority messages to the slow socket were dropped and counted`)
+    t.ok(dropped > 0, `${dropped} non-priority messages to the slow socket were held back and counted`)
     socket.resume()
-    await slow.next(() => slow.ofType(MessageType.EVENT).length === 150 - dropped, 10_000)
+    // Held back, not lost: once it reads again, it catches up from history.
+    await slow.next(() => slow.ofType(MessageType.EVENT).length === 150, 10_000)
     t.equal(slow.ofType(MessageType.EVENT).filter((m) => (m.flags & Flag.PRIORITY) !== 0).length, 3, 'the PRIORITY messages reached the slow one too')
-    const seqs = slow.ofType(MessageType.EVENT).map((m) => m.envelope?.seq as number)
-    t.same(seqs, [...seqs].sort((a, b) => a - b), 'in order; what was not dropped arrived')
+    t.same(slow.ofType(MessageType.EVENT).map((m) => m.envelope?.seq), Array.from({ length: 150 }, (_, i) => i + 1), 'everything, in order, once')
   })
 }
