@@ -26,6 +26,7 @@ import type { ResolvedOptions } from './options.js'
 import { RateLimiter } from './rate-limit.js'
 import { ConnectionLog, MAX_ERROR_MESSAGE_CHARS, clip, clipDetails } from './server/bounded-log.js'
 import { topicProblem } from './topics/topic-name.js'
+import { fairQueue } from './server/fair-queue.js'
 import type { Metrics } from './metrics.js'
 import type { Topics, TopicSubscriber } from './topics/registry.js'
 
@@ -130,8 +131,6 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   #inFlight = 0
   #lastSeen = Date.now()
   #incoming: Promise<void> = Promise.resolve()
-  // Messages received and not yet handled; above 0, the next one waits for a turn of the event loop.
-  #queued = 0
   #subscriptionOps: Promise<void> = Promise.resolve()
   readonly #drainWaiters: Array<() => void> = []
   #drainPoll: ReturnType<typeof setInterval> | undefined
@@ -423,14 +422,9 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       }
     }
     const input = isBinary ? data : data.toString('utf8')
-    const waiting = this.#queued++ > 0
     this.#incoming = this.#incoming.then(async () => {
-      // Fairness: a message queued behind others waits for a turn of the event loop, so one
-      // connection's backlog cannot hold up every other connection.
-      if (waiting) await new Promise((resolve) => setImmediate(resolve))
       // Back-pressure: while the client does not read what it is sent, nothing more is read from it.
       if (this.congested) await this.#drained()
-      this.#queued--
       if (this.#closed) return
       let message: DecodedMessage | undefined
       try {
@@ -441,13 +435,26 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       }
       if (message === undefined) return
       this.route.metrics.received(message.type, 0, message.bodySize)
-      try {
-        this.#dispatch(message)
-      } catch (err) {
-        // Nothing a client sends may stop the process: an unexpected failure is answered.
-        this.#fail(err, message.envelope?.id, message.envelope?.event_type)
+      const decoded = message
+      // Messages that run user code take fair turns with every other connection's.
+      if (message.type === MessageType.EVENT || message.type === MessageType.REQUEST) {
+        await new Promise<void>((resolve) => fairQueue.run(() => {
+          this.#dispatchSafely(decoded)
+          resolve()
+        }))
+      } else {
+        this.#dispatchSafely(decoded)
       }
     }).catch((err: unknown) => this.#log.error({ err }, 'wirebox: message chain failed'))
+  }
+
+  #dispatchSafely (message: DecodedMessage): void {
+    try {
+      this.#dispatch(message)
+    } catch (err) {
+      // Nothing a client sends may stop the process: an unexpected failure is answered.
+      this.#fail(err, message.envelope?.id, message.envelope?.event_type)
+    }
   }
 
   #dispatch (message: DecodedMessage): void {
@@ -492,8 +499,8 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       this.#log.debug({ event_type: name }, 'wirebox: no handler for this event')
       return done()
     }
-    Promise.resolve()
-      .then(() => handler(envelope.payload as EventPayload<P, EventName<P>>, { connection: this, envelope, flags: message.flags }))
+    // Called here, inside this message's fair turn; a synchronous throw is a rejection.
+    settle(() => handler(envelope.payload as EventPayload<P, EventName<P>>, { connection: this, envelope, flags: message.flags }))
       .then(done, (err: unknown) => this.#fail(err, ackWanted ? envelope.id : undefined, name))
   }
 
@@ -515,24 +522,36 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, timeoutMs)), timeoutMs)
     })
-    const work = Promise.resolve().then(() => handler(envelope.payload as RequestPayload<P, RequestName<P>>, { connection: this, envelope, flags: message.flags }))
+    const work = settle(() => handler(envelope.payload as RequestPayload<P, RequestName<P>>, { connection: this, envelope, flags: message.flags }))
     work.catch(() => {}) // a handler failing after its timeout is already answered
     Promise.race([work, timeout])
-      .then((response) => {
-        if (this.route.validateOutgoing) {
-          const wrong = validatePayload(definition.response, response, name)
-          if (wrong !== undefined) {
-            this.#log.error({ event_type: name, err: wrong.message }, 'wirebox: the handler returned an invalid response')
-            return this.#fail(new errors.WIREBOX_ERR_INTERNAL(name), id)
-          }
-        }
-        this.route.metrics.latency(performance.now() - started)
-        this.#control(MessageType.RESPONSE, { event_type: name, id, payload: response })
+      .then(async (response) => {
+        await new Promise<void>((resolve) => fairQueue.run(() => {
+          this.#respond(name, id, definition.response, response, started)
+          resolve()
+        }, true))
       }, (err: unknown) => this.#fail(err, id, name))
       .finally(() => {
         clearTimeout(timer)
         this.#inFlight--
       })
+  }
+
+  /** Validates and sends a response (a fair turn of its own: a large one is a piece of work). */
+  #respond (name: string, id: number, schema: TSchema, response: unknown, started: number): void {
+    try {
+      if (this.route.validateOutgoing) {
+        const wrong = validatePayload(schema, response, name)
+        if (wrong !== undefined) {
+          this.#log.error({ event_type: name, err: wrong.message }, 'wirebox: the handler returned an invalid response')
+          return this.#fail(new errors.WIREBOX_ERR_INTERNAL(name), id)
+        }
+      }
+      this.route.metrics.latency(performance.now() - started)
+      this.#control(MessageType.RESPONSE, { event_type: name, id, payload: response })
+    } catch (err) {
+      this.#fail(err, id, name)
+    }
   }
 
   #onSubscription (type: number, envelope: Envelope): void {
@@ -618,6 +637,15 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
 function reportedError (payload: unknown): Record<string, unknown> {
   const { code, message } = (typeof payload === 'object' && payload !== null ? payload : {}) as { code?: unknown, message?: unknown }
   return { code: typeof code === 'number' ? code : undefined, message: typeof message === 'string' ? clip(message, MAX_ERROR_MESSAGE_CHARS) : undefined }
+}
+
+/** Calls `fn`; a synchronous throw becomes a rejection. */
+function settle<T> (fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(fn())
+  } catch (err) {
+    return Promise.reject(err)
+  }
 }
 
 function missing (path: string): WireboxError {

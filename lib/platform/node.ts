@@ -35,6 +35,28 @@ const SYNC_INFLATE_MAX_OUTPUT = 1024 * 1024
 
 type InflateResult = { buffer: Buffer, engine: { bytesWritten: number } }
 
+// Large jobs run in zlib's thread pool one at a time, in order: compressing many large messages at
+// once would take every core from the event loop (and hold all their buffers at once).
+const POOL_JOBS = 1
+let poolBusy = 0
+const poolWaiting: Array<() => void> = []
+
+/** Runs `job` when a pool slot is free; the slot is released when its promise settles. */
+function inPool<T> (job: () => Promise<T>): Promise<T> {
+  return new Promise<void>((resolve) => {
+    if (poolBusy < POOL_JOBS) {
+      poolBusy++
+      resolve()
+    } else {
+      poolWaiting.push(resolve)
+    }
+  }).then(job).finally(() => {
+    const next = poolWaiting.shift()
+    if (next === undefined) poolBusy--
+    else next()
+  })
+}
+
 function compress (algorithm: CompressionAlgorithm, data: Uint8Array, level: number): Promise<Uint8Array> {
   const options = { level, chunkSize: CHUNK_SIZE }
   if (data.length <= SYNC_COMPRESS_MAX_INPUT) {
@@ -45,12 +67,12 @@ function compress (algorithm: CompressionAlgorithm, data: Uint8Array, level: num
     }
   }
   const fn = algorithm === 'gzip' ? zlib.gzip : zlib.deflate
-  return new Promise((resolve, reject) => {
+  return inPool(async () => await new Promise((resolve, reject) => {
     (fn as (buf: Uint8Array, opts: zlib.ZlibOptions, cb: ZlibCallback) => void)(data, options, (err, out) => {
       if (err !== null) reject(err)
       else resolve(out)
     })
-  })
+  }))
 }
 
 function decompress (algorithm: CompressionAlgorithm, data: Uint8Array, maxSize: number): Promise<Uint8Array> {
@@ -66,7 +88,7 @@ function decompress (algorithm: CompressionAlgorithm, data: Uint8Array, maxSize:
     }
   }
   const fn = algorithm === 'gzip' ? zlib.gunzip : zlib.inflate
-  return new Promise((resolve, reject) => {
+  return inPool(async () => await new Promise((resolve, reject) => {
     (fn as unknown as (buf: Uint8Array, opts: object, cb: InfoCallback) => void)(data, { maxOutputLength: maxSize, info: true, chunkSize: CHUNK_SIZE }, (err, result) => {
       if (err !== null) reject(failure(algorithm, err, maxSize))
       else {
@@ -77,7 +99,7 @@ function decompress (algorithm: CompressionAlgorithm, data: Uint8Array, maxSize:
         }
       }
     })
-  })
+  }))
 }
 
 function failure (algorithm: CompressionAlgorithm, err: Error & { code?: string }, maxSize: number): Error {
