@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { WebSocket, RawData } from 'ws'
 import type { TSchema } from '@sinclair/typebox'
-import { Flag, MessageType } from './core/constants.js'
+import { CHUNK_HEADER_SIZE, Flag, MessageType } from './core/constants.js'
+import type { PartialBudget } from './core/chunking.js'
 import type { CompressionAlgorithm, Version } from './core/constants.js'
 import type { Encoding } from './core/codec.js'
 import { MessageDecoder } from './core/wire.js'
@@ -46,6 +47,8 @@ export interface RouteContext {
   nextAckId (): number
   /** Called when a connection closes. */
   forget (connection: WireboxConnection): void
+  /** Bytes of incomplete chunked messages every connection of the plugin may hold together. */
+  readonly partialBudget: PartialBudget
   /** Decides whether a connection may subscribe to a topic. */
   authorizeSubscribe?: (topic: string, connection: WireboxConnection) => boolean | Promise<boolean>
 }
@@ -153,7 +156,10 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       platform: nodePlatform,
       codec: o.codec,
       maxPartialMessages: o.maxPartialMessages,
-      chunkTimeoutMs: o.chunkTimeoutMs
+      chunkTimeoutMs: o.chunkTimeoutMs,
+      // A sender chunks what is larger than the chunk size (PROTOCOL.md 2.4).
+      maxFrameSize: o.chunkSize + CHUNK_HEADER_SIZE,
+      partialBudget: route.partialBudget
     })
     this.#limiter = o.rateLimit === false ? undefined : new RateLimiter(o.rateLimit)
     const tick = o.heartbeatIntervalMs > 0 ? Math.min(o.heartbeatIntervalMs, o.chunkTimeoutMs) : o.chunkTimeoutMs

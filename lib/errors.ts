@@ -201,6 +201,8 @@ export const errors = {
     'Too many topics with subscribers on this server (limit %s)', RangeError),
   WIREBOX_ERR_PARTIAL_INPUT_BUDGET: createError('WIREBOX_ERR_PARTIAL_INPUT_BUDGET', W.MESSAGE_TOO_LARGE,
     'Incomplete messages of all connections hold more than %s bytes: try again later', RangeError, C.TRY_AGAIN_LATER),
+  WIREBOX_ERR_TOO_MANY_CONNECTIONS: createError('WIREBOX_ERR_TOO_MANY_CONNECTIONS', undefined,
+    'Too many open connections (limit %s): HTTP 503 before the upgrade', RangeError),
   WIREBOX_ERR_ORIGIN_REJECTED: createError('WIREBOX_ERR_ORIGIN_REJECTED', undefined,
     'Origin %s is not allowed'),
   WIREBOX_ERR_SLOW_CONSUMER: createError('WIREBOX_ERR_SLOW_CONSUMER', undefined,

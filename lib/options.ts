@@ -91,6 +91,10 @@ export interface WireboxPluginOptions extends SharedOptions {
   broker?: Broker
   /** Topics with subscribers on this instance; SUBSCRIBE to one more is refused with 0x204 (default 10000). */
   maxTopics?: number
+  /** Bytes of incomplete chunked messages all connections may hold together; beyond, 0x102 and close 1013 (default 256 MiB). */
+  maxPartialBytesTotal?: number
+  /** Open connections across routes; more are refused with HTTP 503 before the upgrade (default 10000). */
+  maxConnections?: number
   /** History of the in-memory broker, for resume (default: 1000 messages, 5 minutes per topic). */
   history?: { size?: number, ttlMs?: number }
   /** Serve Prometheus metrics at this path (default: not served). */
@@ -150,6 +154,8 @@ export const DEFAULTS = Object.freeze({
   maxInFlight: 64,
   maxSubscriptions: 100,
   maxTopics: 10_000,
+  maxPartialBytesTotal: 256 * 1024 * 1024,
+  maxConnections: 10_000,
   validateOutgoing: true,
   rateLimit: Object.freeze({ messagesPerSecond: 1000, bytesPerSecond: 64 * 1024 * 1024, closeAfter: 100 }),
   backpressure: Object.freeze({ highWaterMark: 4 * 1024 * 1024, policy: 'drop' as const })
@@ -196,6 +202,8 @@ export const PluginOptionsSchema = Type.Object({
   ...sharedProperties,
   metricsRoute: Type.Optional(Type.String({ pattern: '^/' })),
   maxTopics: Type.Optional(positive),
+  maxPartialBytesTotal: Type.Optional(positive),
+  maxConnections: Type.Optional(positive),
   broker: Type.Optional(Type.Object({ name: Type.String() }, { description: 'a Broker (memoryBroker, redisBroker)' })),
   history: Type.Optional(Type.Object({ size: Type.Optional(Type.Integer({ minimum: 0 })), ttlMs: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
   websocket: Type.Optional(Type.Object({}))

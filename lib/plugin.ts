@@ -8,6 +8,7 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { MessageEncoder } from './core/wire.js'
+import { PartialBudget } from './core/chunking.js'
 import { nodePlatform } from './platform/node.js'
 import { errors } from './errors.js'
 import { protocolTables } from './protocol.js'
@@ -58,6 +59,7 @@ declare module 'fastify' {
   }
 }
 
+// Room for a frame header and a chunk header on top of the chunk size.
 const HEADER_ROOM = 64
 
 const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options) => {
@@ -66,8 +68,9 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
   if (!fastify.hasDecorator('websocketServer')) {
     await fastify.register(websocket, {
       options: {
-        // A frame is at most the largest message plus its header (chunks are smaller).
-        maxPayload: pluginOptions.maxMessageSize + HEADER_ROOM,
+        // A sender chunks whatever is larger than the chunk size (PROTOCOL.md 2.4), so no frame is
+        // larger than a chunk: large messages arrive chunked, where the partial-input budget sees them.
+        maxPayload: Math.min(pluginOptions.chunkSize, pluginOptions.maxMessageSize) + HEADER_ROOM,
         handleProtocols: (offered: Set<string>) => parseSubprotocols([...offered])?.value ?? [...offered][0] ?? false,
         ...(options.websocket as Record<string, unknown> | undefined)
       }
@@ -80,6 +83,8 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
     return ackIds
   }
   const broker = options.broker ?? memoryBroker({ historySize: options.history?.size, historyTtlMs: options.history?.ttlMs })
+  const partialBudget = new PartialBudget(options.maxPartialBytesTotal ?? DEFAULTS.maxPartialBytesTotal)
+  const maxConnections = options.maxConnections ?? DEFAULTS.maxConnections
   const topics = new Topics(broker, nextAckId, { maxTopics: options.maxTopics ?? DEFAULTS.maxTopics },
     (err: unknown) => fastify.log.warn({ err }, 'wirebox: topic delivery problem'))
   const routes = new Map<string, Metrics>()
@@ -95,6 +100,9 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
     if (routes.has(path)) throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', `${path} is already declared`)
     const { schemaRoutes, ...shared } = rest
     const resolved = resolveOptions(options, shared)
+    if (resolved.chunkSize > pluginOptions.chunkSize) {
+      throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route options', `/chunkSize ${resolved.chunkSize} is above the plugin's ${pluginOptions.chunkSize}, which bounds WebSocket frames: set it on the plugin`)
+    }
     const metrics = new Metrics()
     routes.set(path, metrics)
     const encoders = new Map<string, MessageEncoder>()
@@ -106,6 +114,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
       metrics,
       topics,
       nextAckId,
+      partialBudget,
       authorizeSubscribe: authorizeSubscribe as RouteContext['authorizeSubscribe'],
       encoderFor (negotiated: Negotiated): MessageEncoder {
         const key = `${negotiated.encoding}.${negotiated.version}.${negotiated.compression}`
@@ -130,7 +139,12 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
     }
     topics.addRoute(context)
 
-    const hooks: UpgradeHook[] = []
+    const hooks: UpgradeHook[] = [async (request: FastifyRequest, reply: FastifyReply) => {
+      if (connections.size < maxConnections) return
+      request.log.warn({ connections: connections.size }, 'wirebox: connection refused, maxConnections reached')
+      metrics.error('WIREBOX_ERR_TOO_MANY_CONNECTIONS')
+      return await reply.code(503).header('retry-after', '5').send({ code: 'WIREBOX_ERR_TOO_MANY_CONNECTIONS', message: new errors.WIREBOX_ERR_TOO_MANY_CONNECTIONS(maxConnections).message })
+    }]
     if (resolved.allowedOrigins !== undefined) {
       const allowed = new Set(resolved.allowedOrigins)
       hooks.push(async (request: FastifyRequest, reply: FastifyReply) => {

@@ -27,5 +27,6 @@ export const DecoderLimitsSchema = Type.Object({
   maxPartialMessages: Type.Optional(Type.Integer({ minimum: 1 })),
   maxPartialBytes: Type.Optional(Type.Integer({ minimum: 1 })),
   chunkTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
-  allowEncrypted: Type.Optional(Type.Boolean())
+  allowEncrypted: Type.Optional(Type.Boolean()),
+  maxFrameSize: Type.Optional(Type.Integer({ minimum: 1 }))
 }, { $id: 'wirebox.decoder-limits', title: 'DecoderLimits' })

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { errors, isWireboxError, WireCode } from '../lib/errors.js'
 
 const LOCAL = new Set(['WIREBOX_ERR_INVALID_OPTION', 'WIREBOX_ERR_ACK_TIMEOUT', 'WIREBOX_ERR_ACK_UNSUPPORTED', 'WIREBOX_ERR_CONNECTION_CLOSED',
-  'WIREBOX_ERR_ORIGIN_REJECTED', 'WIREBOX_ERR_SLOW_CONSUMER', 'WIREBOX_ERR_HEARTBEAT_TIMEOUT'])
+  'WIREBOX_ERR_ORIGIN_REJECTED', 'WIREBOX_ERR_TOO_MANY_CONNECTIONS', 'WIREBOX_ERR_SLOW_CONSUMER', 'WIREBOX_ERR_HEARTBEAT_TIMEOUT'])
 const protocol = readFileSync(new URL('../PROTOCOL.md', import.meta.url), 'utf8')
 
 test('each catalog key equals its code, on the class and on instances', async (t) => {

@@ -66,6 +66,32 @@ export interface ReassemblerOptions {
   maxPartialBytes?: number
   /** An incomplete message older than this many ms is dropped (default 60000). */
   timeoutMs?: number
+  /** Shared with other connections' reassemblers: bytes they may hold together (default: none). */
+  budget?: PartialBudget
+}
+
+/** Bytes of incomplete messages that every connection of a server may hold together. */
+export class PartialBudget {
+  /** Bytes held now. */
+  held = 0
+  /** The limit in bytes. */
+  readonly limit: number
+
+  constructor (limit: number) {
+    this.limit = limit
+  }
+
+  /** Takes `bytes` when they fit under the limit; returns whether they did. */
+  take (bytes: number): boolean {
+    if (this.held + bytes > this.limit) return false
+    this.held += bytes
+    return true
+  }
+
+  /** Gives back what `take` took. */
+  release (bytes: number): void {
+    this.held -= bytes
+  }
 }
 
 interface Partial {
@@ -89,6 +115,7 @@ export class ChunkReassembler {
   readonly #maxPartialMessages: number
   readonly #maxPartialBytes: number
   readonly #timeoutMs: number
+  readonly #budget: PartialBudget | undefined
   readonly #partials = new Map<number, Partial>()
   #heldBytes = 0
 
@@ -98,6 +125,7 @@ export class ChunkReassembler {
     this.#maxPartialMessages = options.maxPartialMessages ?? DEFAULTS.maxPartialMessages
     this.#maxPartialBytes = options.maxPartialBytes ?? this.#maxMessageSize
     this.#timeoutMs = options.timeoutMs ?? DEFAULTS.chunkTimeoutMs
+    this.#budget = options.budget
   }
 
   /** Incomplete messages held now. */
@@ -149,6 +177,10 @@ export class ChunkReassembler {
       this.#drop(messageId, partial)
       throw new errors.WIREBOX_ERR_PARTIAL_BYTES_EXCEEDED(this.#maxPartialBytes)
     }
+    if (this.#budget !== undefined && !this.#budget.take(data.length)) {
+      this.#drop(messageId, partial)
+      throw new errors.WIREBOX_ERR_PARTIAL_INPUT_BUDGET(this.#budget.limit)
+    }
     partial.parts[index] = data
     partial.bytes += data.length
     partial.received++
@@ -173,11 +205,13 @@ export class ChunkReassembler {
   /** Forgets every incomplete message (call when the connection closes). */
   clear (): void {
     this.#partials.clear()
+    this.#budget?.release(this.#heldBytes)
     this.#heldBytes = 0
   }
 
   #drop (messageId: number, partial: Partial): void {
     this.#partials.delete(messageId)
     this.#heldBytes -= partial.bytes
+    this.#budget?.release(partial.bytes)
   }
 }

@@ -13,6 +13,7 @@ import { DEFAULTS, Flag, HEADER_SIZE, mayBeEmpty, messageTypeName } from './cons
 import type { CompressionAlgorithm, Version } from './constants.js'
 import { checkFlags, decodeFrame, encodeFrame, nowMicros, writeHeader } from './frame.js'
 import { ChunkReassembler, splitIntoChunks } from './chunking.js'
+import type { PartialBudget } from './chunking.js'
 import { compressIfSmaller, decompressBody } from './compression.js'
 import { createMessagePackCodec } from './msgpack-codec.js'
 import { createJsonCodec } from './json-codec.js'
@@ -216,6 +217,10 @@ export interface DecoderOptions extends WireContext {
   chunkTimeoutMs?: number
   /** Accept the ENCRYPTED flag (only with an encryption hook; default false). */
   allowEncrypted?: boolean
+  /** Largest frame payload (or text frame) accepted, e.g. the chunk size plus the chunk header (default: maxMessageSize). */
+  maxFrameSize?: number
+  /** Bytes of incomplete chunked messages all connections may hold together (default: no shared limit). */
+  partialBudget?: PartialBudget
 }
 
 /** Decodes one connection's incoming frames. */
@@ -225,15 +230,18 @@ export class MessageDecoder {
   readonly #codec: Codec | JsonCodec
   readonly #chunks: ChunkReassembler
   readonly #allowEncrypted: boolean
+  readonly #maxFrameSize: number
 
   constructor (settings: WireSettings, options: DecoderOptions) {
     this.settings = Object.freeze(resolve(settings))
-    const { platform: _platform, codec: _codec, ...limits } = options
+    const { platform: _platform, codec: _codec, partialBudget, ...limits } = options
     assertOptions(DecoderLimitsSchema, limits, 'decoder options')
     this.#platform = options.platform
     this.#codec = createCodec(settings.encoding, options.codec)
     this.#allowEncrypted = options.allowEncrypted ?? false
+    this.#maxFrameSize = Math.min(options.maxFrameSize ?? Infinity, this.settings.maxMessageSize)
     this.#chunks = new ChunkReassembler({
+      budget: partialBudget,
       maxMessageSize: this.settings.maxMessageSize,
       maxPartialMessages: options.maxPartialMessages,
       maxPartialBytes: options.maxPartialBytes,
@@ -248,7 +256,7 @@ export class MessageDecoder {
   async decode (data: Uint8Array | string): Promise<DecodedMessage | undefined> {
     if (typeof data === 'string') return this.#decodeText(data)
     const s = this.settings
-    const frame = decodeFrame(data, { maxMessageSize: s.maxMessageSize, allowEncrypted: this.#allowEncrypted }, this.#platform.crc32)
+    const frame = decodeFrame(data, { maxMessageSize: this.#maxFrameSize, allowEncrypted: this.#allowEncrypted }, this.#platform.crc32)
     if (frame.version !== s.version) throw new errors.WIREBOX_ERR_UNSUPPORTED_VERSION(frame.version, s.version)
     let body: Uint8Array | undefined = frame.payload
     if ((frame.flags & Flag.CHUNKED) !== 0) {
@@ -292,7 +300,7 @@ export class MessageDecoder {
   #decodeText (text: string): DecodedMessage {
     const s = this.settings
     // A UTF-16 code unit is at least one UTF-8 byte: a longer string is surely too large.
-    if (text.length > s.maxMessageSize) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(text.length, s.maxMessageSize)
+    if (text.length > this.#maxFrameSize) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(text.length, this.#maxFrameSize)
     if (s.encoding !== 'json') throw invalid('a text frame on a MessagePack connection', '/')
     const { type, flags = 0, ...envelope } = asObject((this.#codec as JsonCodec).decodeText(text))
     if (typeof type !== 'number' || messageTypeName(type) === undefined) {
