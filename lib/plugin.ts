@@ -17,7 +17,7 @@ import { negotiate, parseSubprotocols } from './negotiation.js'
 import type { Negotiated } from './negotiation.js'
 import { checkPluginOptions, checkRouteOptions, resolveOptions } from './options.js'
 import type { UpgradeHook, WireboxPluginOptions, WireboxRouteOptions } from './options.js'
-import { Metrics, sumSnapshots, toPrometheus } from './metrics.js'
+import { PluginMetrics, kMetrics } from './metrics.js'
 import type { MetricsSnapshot } from './metrics.js'
 import { Topics } from './topics.js'
 import { memoryBroker } from './brokers/memory.js'
@@ -80,7 +80,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
   }
   const broker = options.broker ?? memoryBroker({ historySize: options.history?.size, historyTtlMs: options.history?.ttlMs })
   const topics = new Topics(broker, nextAckId)
-  const routes = new Map<string, Metrics>()
+  const pluginMetrics = new PluginMetrics()
   const connections = new Set<WireboxConnection>()
 
   function route<P extends ProtocolDefinition> (this: FastifyInstance, path: string, routeOptions: WireboxRoute<P>, setup: ConnectionSetup<P>): void {
@@ -90,11 +90,10 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
       throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route options', '/authorizeSubscribe must be a function')
     }
     if (typeof setup !== 'function') throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', 'the setup argument must be a function')
-    if (routes.has(path)) throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', `${path} is already declared`)
+    if (pluginMetrics.routes.has(path)) throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', `${path} is already declared`)
     const { schemaRoutes, ...shared } = rest
     const resolved = resolveOptions(options, shared)
-    const metrics = new Metrics()
-    routes.set(path, metrics)
+    const metrics = pluginMetrics.add(path)
     const encoders = new Map<string, MessageEncoder>()
     const context: RouteContext = {
       path,
@@ -184,19 +183,15 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
       await topics.publish(topic, event, payload, publishOptions),
     subscriberCount: (topic: string): number => topics.count(topic),
     broker,
-    metrics: () => {
-      const perRoute = Object.fromEntries([...routes].map(([path, m]) => [path, m.snapshot()]))
-      return { total: sumSnapshots(Object.values(perRoute)), routes: perRoute }
-    },
-    connections: connections as ReadonlySet<WireboxConnection>
+    metrics: () => pluginMetrics.snapshot(),
+    connections: connections as ReadonlySet<WireboxConnection>,
+    [kMetrics]: pluginMetrics
   }) as unknown as WireboxDecorator
   fastify.decorate('wirebox', decorator)
 
   if (options.metricsRoute !== undefined) {
-    fastify.get(options.metricsRoute, async (_request, reply) => {
-      const perRoute = Object.fromEntries([...routes].map(([path, m]) => [path, m.snapshot()]))
-      return await reply.type('text/plain; version=0.0.4').send(toPrometheus(perRoute))
-    })
+    fastify.get(options.metricsRoute, async (_request, reply) =>
+      await reply.type('text/plain; version=0.0.4; charset=utf-8').send(pluginMetrics.prometheus()))
   }
 
   fastify.addHook('onClose', async () => {

@@ -40,12 +40,18 @@ function run (file: string, args: string[], cwd: string): Promise<Run> {
 const installed = (name: string): string =>
   (JSON.parse(readFileSync(join(repo, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
 
-// The README's plugin and client samples, trimmed to one file that serves and asks.
-const APP = `import Fastify from 'fastify'
+// The README's plugin, client and Prometheus samples, trimmed to one file that serves and asks.
+const APP = `import { createRequire } from 'node:module'
+import Fastify from 'fastify'
 import { Type } from '@sinclair/typebox'
 import wirebox, { defineProtocol, NdArray, isWireboxError } from 'fastify-wirebox'
 import { MessageDecoder, MessageType } from 'fastify-wirebox/core'
 import { createClient } from 'fastify-wirebox/client'
+
+// prom-client is an optional peer dependency: only fastify-wirebox/prometheus loads it.
+const promClientLoaded = Object.keys(createRequire(import.meta.url).cache).some((path) => path.includes('/prom-client/'))
+const { Registry } = await import('prom-client')
+const { default: wireboxMetrics } = await import('fastify-wirebox/prometheus')
 
 export const protocol = defineProtocol({
   events: {
@@ -61,6 +67,8 @@ export const protocol = defineProtocol({
 
 const app = Fastify()
 await app.register(wirebox, { maxMessageSize: 16 * 1024 * 1024 })
+const registry = new Registry()
+await app.register(wireboxMetrics, { registry })
 app.wirebox('/ws', { protocol, compression: { threshold: 2048 } }, async (conn) => {
   conn.handle('ecg.history', async ({ patient_id, samples }) => ({ patient_id, signal: Array.from({ length: samples }, (_, i) => i / 2) }))
   conn.on('ecg.data', ({ signal }) => { signal.fill(0) })
@@ -71,7 +79,9 @@ const client = createClient<typeof protocol>(address.replace('http', 'ws') + '/w
 const { patient_id, signal } = await client.request('ecg.history', { patient_id: 'p1', samples: 4 })
 const total: number = signal.reduce((sum, x) => sum + x, 0)
 const core = typeof MessageDecoder === 'function' && MessageType.EVENT === 1 && !isWireboxError(new Error('x'))
-console.log(JSON.stringify({ patient_id, signal, total, core }))
+const received = await registry.getSingleMetric('wirebox_messages_received_total')?.get()
+const requests = received?.values.find((v) => v.labels.type === 'REQUEST')?.value
+console.log(JSON.stringify({ patient_id, signal, total, core, promClientLoaded, requests }))
 
 export function wrongPayload (): void {
   // @ts-expect-error samples is an integer: requests are typed from the protocol
@@ -119,7 +129,7 @@ test('the packed tarball installs, type-checks strictly without skipLibCheck, an
   writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(TSCONFIG))
   writeFileSync(join(app, 'app.ts'), APP)
   const specs = [join(work, packed?.filename ?? ''), `fastify@${installed('fastify')}`, `@sinclair/typebox@${installed('@sinclair/typebox')}`,
-    `@types/node@${installed('@types/node')}`]
+    `@types/node@${installed('@types/node')}`, `prom-client@${installed('prom-client')}`]
   const flags = ['--no-audit', '--no-fund', '--no-package-lock', '--ignore-scripts', '--prefix', app]
   let mode = '--offline'
   let install = await run(npm, ['install', ...specs, ...flags, mode], app)
@@ -141,6 +151,6 @@ test('the packed tarball installs, type-checks strictly without skipLibCheck, an
 
   const started = await run(process.execPath, [join(app, 'out/app.js')], app)
   t.equal(started.code, 0, `the sample runs${started.stderr === '' ? '' : `: ${started.stderr}`}`)
-  t.same(JSON.parse(started.stdout.trim().split('\n').at(-1) ?? '{}'), { patient_id: 'p1', signal: [0, 0.5, 1, 1.5], total: 3, core: true },
-    'the client gets its response')
+  t.same(JSON.parse(started.stdout.trim().split('\n').at(-1) ?? '{}'), { patient_id: 'p1', signal: [0, 0.5, 1, 1.5], total: 3, core: true, promClientLoaded: false, requests: 1 },
+    'the client gets its response; prom-client is loaded only by fastify-wirebox/prometheus, which counted the request')
 })
