@@ -2,12 +2,14 @@
  * The ECG monitor example: `npm start`. Listens on HOST (default 127.0.0.1) and PORT (default
  * 3000), WebSocket route /ws. Request `ecg.history` and `ecg.annotate`; SUBSCRIBE to
  * `ecg/<patient_id>` for `ecg.data` at least ten times a second and PRIORITY `anomaly.alert`
- * events. Prometheus metrics at /metrics; the live ECG page at /. With REDIS_URL set, topics go
+ * events. Prometheus metrics (a prom-client registry) at /metrics; the live ECG page at /. With REDIS_URL set, topics go
  * through Redis, so several instances (PORT=3001 npm start, PORT=3002 npm start) share them.
  */
 import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
+import { Registry } from 'prom-client'
 import wirebox, { redisBroker } from '../lib/index.js'
+import wireboxMetrics from '../lib/prometheus.js'
 import { protocol } from './protocol.js'
 import { SAMPLING_RATE, samples } from './ecg.js'
 import { registerPage } from './page.js'
@@ -36,7 +38,11 @@ export async function buildServer (options: EcgServerOptions = {}): Promise<Fast
   const broker = redisUrl === undefined || redisUrl === ''
     ? undefined
     : redisBroker({ url: redisUrl, prefix: options.redisPrefix ?? 'wirebox-ecg', onError: (err) => app.log.warn({ err }, 'redis broker') })
-  await app.register(wirebox, { metricsRoute: '/metrics', ...(broker === undefined ? {} : { broker }) })
+  await app.register(wirebox, broker === undefined ? {} : { broker })
+  // wirebox's collectors join the application's registry (add collectDefaultMetrics and your own).
+  const registry = new Registry()
+  await app.register(wireboxMetrics, { registry })
+  app.get('/metrics', async (_request, reply) => await reply.type(registry.contentType).send(await registry.metrics()))
   await registerPage(app)
 
   const started = Date.now()

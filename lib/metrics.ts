@@ -1,11 +1,13 @@
 /**
  * Counters per route and for the whole plugin: messages and bytes in and out per message type,
- * body bytes before and after compression, errors per code, dropped messages, request latency;
- * a snapshot as an object and as Prometheus text.
+ * body bytes before and after compression, errors per code, dropped messages, request latency.
+ * Read three ways: `app.wirebox.metrics()` (a snapshot object), `metricsRoute` (Prometheus text
+ * written here) and `fastify-wirebox/prometheus` (prom-client collectors). The two Prometheus
+ * forms take their names, labels and help from one table, METRIC_FAMILIES.
  */
 import { messageTypeName } from './core/constants.js'
 
-/** Request latency bucket bounds in ms (Prometheus `le`). */
+/** Request latency bucket bounds in ms (the Prometheus histogram's `le`, divided by 1000). */
 export const LATENCY_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
 
 /** A metrics snapshot. */
@@ -45,6 +47,12 @@ export class Metrics {
   latencyCount = 0
   latencySum = 0
   readonly latencyBuckets = new Array<number>(LATENCY_BUCKETS_MS.length).fill(0)
+  readonly #onLatency: ((ms: number) => void) | undefined
+
+  /** `onLatency` hears each request's handling time in ms (PluginMetrics passes it on). */
+  constructor (onLatency?: (ms: number) => void) {
+    this.#onLatency = onLatency
+  }
 
   /** Counts one received message. */
   received (type: number, wireBytes: number, bodyBytes: number): void {
@@ -74,6 +82,7 @@ export class Metrics {
     for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) {
       if (ms <= (LATENCY_BUCKETS_MS[i] as number)) this.latencyBuckets[i] = (this.latencyBuckets[i] as number) + 1
     }
+    this.#onLatency?.(ms)
   }
 
   /** A plain snapshot. */
@@ -128,44 +137,94 @@ export function sumSnapshots (snapshots: MetricsSnapshot[]): MetricsSnapshot {
   return total
 }
 
-/** Prometheus text exposition (version 0.0.4) of per-route snapshots. */
-export function toPrometheus (routes: Record<string, MetricsSnapshot>): string {
-  const lines: string[] = []
-  const label = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-  const metric = (name: string, type: string, help: string, rows: Array<[Record<string, string>, number]>): void => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
-    for (const [labels, value] of rows) {
-      const text = Object.entries(labels).map(([k, v]) => `${k}="${label(v)}"`).join(',')
-      lines.push(`${name}{${text}} ${value}`)
-    }
-  }
-  const entries = Object.entries(routes)
-  metric('wirebox_connections', 'gauge', 'Open connections.', entries.map(([route, s]) => [{ route }, s.connections]))
-  metric('wirebox_connections_total', 'counter', 'Connections accepted.', entries.map(([route, s]) => [{ route }, s.connectionsTotal]))
-  metric('wirebox_messages_total', 'counter', 'Messages by direction and type.', entries.flatMap(([route, s]) => [
-    ...Object.entries(s.messagesIn).map(([type, n]): [Record<string, string>, number] => [{ route, direction: 'in', type }, n]),
-    ...Object.entries(s.messagesOut).map(([type, n]): [Record<string, string>, number] => [{ route, direction: 'out', type }, n])
-  ]))
-  metric('wirebox_message_bytes_total', 'counter', 'Body bytes by direction and type (after decompression in, before compression out).', entries.flatMap(([route, s]) => [
-    ...Object.entries(s.bytesIn).map(([type, n]): [Record<string, string>, number] => [{ route, direction: 'in', type }, n]),
-    ...Object.entries(s.bytesOut).map(([type, n]): [Record<string, string>, number] => [{ route, direction: 'out', type }, n])
-  ]))
-  metric('wirebox_wire_bytes_total', 'counter', 'Bytes on the wire by direction.', entries.flatMap(([route, s]) => [
-    [{ route, direction: 'in' }, s.wireBytesIn], [{ route, direction: 'out' }, s.wireBytesOut]
-  ] as Array<[Record<string, string>, number]>))
-  metric('wirebox_body_bytes_total', 'counter', 'Message bodies before compression (out) and after decompression (in).', entries.flatMap(([route, s]) => [
-    [{ route, direction: 'in' }, s.bodyBytesIn], [{ route, direction: 'out' }, s.bodyBytesOut]
-  ] as Array<[Record<string, string>, number]>))
-  metric('wirebox_errors_total', 'counter', 'Errors by code.', entries.flatMap(([route, s]) =>
-    Object.entries(s.errors).map(([code, n]): [Record<string, string>, number] => [{ route, code }, n])))
-  metric('wirebox_dropped_total', 'counter', 'Non-priority messages dropped under back-pressure.', entries.map(([route, s]) => [{ route }, s.dropped]))
-  lines.push('# HELP wirebox_request_duration_ms Request handling time.', '# TYPE wirebox_request_duration_ms histogram')
-  for (const [path, s] of entries) {
-    const route = label(path)
-    for (const [le, n] of Object.entries(s.requestLatencyMs.buckets)) lines.push(`wirebox_request_duration_ms_bucket{route="${route}",le="${le}"} ${n}`)
-    lines.push(`wirebox_request_duration_ms_bucket{route="${route}",le="+Inf"} ${s.requestLatencyMs.count}`)
-    lines.push(`wirebox_request_duration_ms_sum{route="${route}"} ${s.requestLatencyMs.sum}`)
-    lines.push(`wirebox_request_duration_ms_count{route="${route}"} ${s.requestLatencyMs.count}`)
-  }
-  return lines.join('\n') + '\n'
+/** One Prometheus metric family wirebox exports (a counter or a gauge), read from a route's Metrics. */
+export interface MetricFamily {
+  /** The name after the prefix (`wirebox_` unless told otherwise). */
+  readonly name: string
+  readonly type: 'counter' | 'gauge'
+  readonly help: string
+  /** Label names: `route`, then those `samples` gives. */
+  readonly labels: readonly string[]
+  /** One route's samples: their labels beyond `route`, and values. */
+  samples (metrics: Metrics): Array<[Record<string, string>, number]>
 }
+
+type Samples = Array<[Record<string, string>, number]>
+const one = (value: number): Samples => [[{}, value]]
+const byType = (map: Map<number, number>): Samples =>
+  [...map].map(([type, n]) => [{ type: messageTypeName(type) ?? String(type) }, n])
+
+/** Every counter and gauge, for both Prometheus exporters (names per Prometheus conventions). */
+export const METRIC_FAMILIES: readonly MetricFamily[] = Object.freeze([
+  { name: 'open_connections', type: 'gauge', help: 'Open WebSocket connections.', labels: ['route'], samples: (m) => one(m.connections) },
+  { name: 'connections_total', type: 'counter', help: 'WebSocket connections accepted.', labels: ['route'], samples: (m) => one(m.connectionsTotal) },
+  { name: 'messages_received_total', type: 'counter', help: 'Messages received, by message type.', labels: ['route', 'type'], samples: (m) => byType(m.messagesIn) },
+  { name: 'messages_sent_total', type: 'counter', help: 'Messages sent, by message type.', labels: ['route', 'type'], samples: (m) => byType(m.messagesOut) },
+  { name: 'received_body_bytes_total', type: 'counter', help: 'Message body bytes received (after decompression), by message type.', labels: ['route', 'type'], samples: (m) => byType(m.bytesIn) },
+  { name: 'sent_body_bytes_total', type: 'counter', help: 'Message body bytes sent (before compression), by message type.', labels: ['route', 'type'], samples: (m) => byType(m.bytesOut) },
+  { name: 'received_bytes_total', type: 'counter', help: 'Bytes received on the wire (WebSocket message payloads).', labels: ['route'], samples: (m) => one(m.wireBytesIn) },
+  { name: 'sent_bytes_total', type: 'counter', help: 'Bytes sent on the wire (WebSocket message payloads).', labels: ['route'], samples: (m) => one(m.wireBytesOut) },
+  { name: 'errors_total', type: 'counter', help: 'Errors, by protocol error code (0x...) or, for errors that send none, catalog code.', labels: ['route', 'code'], samples: (m) => [...m.errors].map(([code, n]) => [{ code }, n]) },
+  { name: 'dropped_messages_total', type: 'counter', help: 'Events dropped under back-pressure.', labels: ['route'], samples: (m) => one(m.dropped) }
+] satisfies MetricFamily[])
+
+/** The request latency histogram: answered requests only (an ERROR answer is not timed). */
+export const REQUEST_DURATION = Object.freeze({
+  name: 'request_duration_seconds',
+  help: 'Time from dispatching a REQUEST to sending its RESPONSE, in seconds.',
+  buckets: Object.freeze(LATENCY_BUCKETS_MS.map((ms) => ms / 1000))
+})
+
+/** The plugin's metrics: one Metrics per route, and listeners of request durations. */
+export class PluginMetrics {
+  /** Route path to its metrics, in declaration order. */
+  readonly routes = new Map<string, Metrics>()
+  readonly #durationListeners = new Set<(route: string, seconds: number) => void>()
+
+  /** Creates and keeps the metrics of a new route. */
+  add (path: string): Metrics {
+    const metrics = new Metrics((ms) => {
+      for (const listener of this.#durationListeners) listener(path, ms / 1000)
+    })
+    this.routes.set(path, metrics)
+    return metrics
+  }
+
+  /** Calls `listener` with each answered request's route and duration in seconds; returns the unsubscribe. */
+  onRequestDuration (listener: (route: string, seconds: number) => void): () => void {
+    this.#durationListeners.add(listener)
+    return () => { this.#durationListeners.delete(listener) }
+  }
+
+  /** Per-route snapshots and their sum. */
+  snapshot (): { total: MetricsSnapshot, routes: Record<string, MetricsSnapshot> } {
+    const routes = Object.fromEntries([...this.routes].map(([path, m]) => [path, m.snapshot()]))
+    return { total: sumSnapshots(Object.values(routes)), routes }
+  }
+
+  /** Prometheus text exposition (version 0.0.4) of every route. */
+  prometheus (prefix = 'wirebox_'): string {
+    const lines: string[] = []
+    const label = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+    const labels = (values: Record<string, string>): string =>
+      Object.entries(values).map(([k, v]) => `${k}="${label(v)}"`).join(',')
+    for (const family of METRIC_FAMILIES) {
+      const name = prefix + family.name
+      lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`)
+      for (const [route, m] of this.routes) {
+        for (const [values, n] of family.samples(m)) lines.push(`${name}{${labels({ route, ...values })}} ${n}`)
+      }
+    }
+    const name = prefix + REQUEST_DURATION.name
+    lines.push(`# HELP ${name} ${REQUEST_DURATION.help}`, `# TYPE ${name} histogram`)
+    for (const [route, m] of this.routes) {
+      const r = `route="${label(route)}"`
+      REQUEST_DURATION.buckets.forEach((le, i) => lines.push(`${name}_bucket{${r},le="${le}"} ${m.latencyBuckets[i] as number}`))
+      lines.push(`${name}_bucket{${r},le="+Inf"} ${m.latencyCount}`, `${name}_sum{${r}} ${m.latencySum / 1000}`, `${name}_count{${r}} ${m.latencyCount}`)
+    }
+    return lines.join('\n') + '\n'
+  }
+}
+
+/** Where the wirebox decorator keeps its PluginMetrics (for fastify-wirebox/prometheus). */
+export const kMetrics = Symbol('fastify-wirebox.metrics')

@@ -19,7 +19,7 @@ import { negotiate, parseSubprotocols } from './negotiation.js'
 import type { Negotiated } from './negotiation.js'
 import { DEFAULTS, checkPluginOptions, checkRouteOptions, resolveOptions } from './options.js'
 import type { UpgradeHook, WireboxPluginOptions, WireboxRouteOptions } from './options.js'
-import { Metrics, sumSnapshots, toPrometheus } from './metrics.js'
+import { PluginMetrics, kMetrics } from './metrics.js'
 import type { MetricsSnapshot } from './metrics.js'
 import { Topics } from './topics/registry.js'
 import { memoryBroker } from './brokers/memory.js'
@@ -87,7 +87,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
   const maxConnections = options.maxConnections ?? DEFAULTS.maxConnections
   const topics = new Topics(broker, nextAckId, { maxTopics: options.maxTopics ?? DEFAULTS.maxTopics },
     (err: unknown) => fastify.log.warn({ err }, 'wirebox: topic delivery problem'))
-  const routes = new Map<string, Metrics>()
+  const pluginMetrics = new PluginMetrics()
   const connections = new Set<WireboxConnection>()
 
   function route<P extends ProtocolDefinition> (this: FastifyInstance, path: string, routeOptions: WireboxRoute<P>, setup: ConnectionSetup<P>): void {
@@ -97,14 +97,13 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
       throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route options', '/authorizeSubscribe must be a function')
     }
     if (typeof setup !== 'function') throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', 'the setup argument must be a function')
-    if (routes.has(path)) throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', `${path} is already declared`)
+    if (pluginMetrics.routes.has(path)) throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', `${path} is already declared`)
     const { schemaRoutes, ...shared } = rest
     const resolved = resolveOptions(options, shared)
     if (resolved.chunkSize > pluginOptions.chunkSize) {
       throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route options', `/chunkSize ${resolved.chunkSize} is above the plugin's ${pluginOptions.chunkSize}, which bounds WebSocket frames: set it on the plugin`)
     }
-    const metrics = new Metrics()
-    routes.set(path, metrics)
+    const metrics = pluginMetrics.add(path)
     const encoders = new Map<string, MessageEncoder>()
     const context: RouteContext = {
       path,
@@ -199,19 +198,15 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
       await topics.publish(topic, event, payload, publishOptions),
     subscriberCount: (topic: string): number => topics.count(topic),
     broker,
-    metrics: () => {
-      const perRoute = Object.fromEntries([...routes].map(([path, m]) => [path, m.snapshot()]))
-      return { total: sumSnapshots(Object.values(perRoute)), routes: perRoute }
-    },
-    connections: connections as ReadonlySet<WireboxConnection>
+    metrics: () => pluginMetrics.snapshot(),
+    connections: connections as ReadonlySet<WireboxConnection>,
+    [kMetrics]: pluginMetrics
   }) as unknown as WireboxDecorator
   fastify.decorate('wirebox', decorator)
 
   if (options.metricsRoute !== undefined) {
-    fastify.get(options.metricsRoute, async (_request, reply) => {
-      const perRoute = Object.fromEntries([...routes].map(([path, m]) => [path, m.snapshot()]))
-      return await reply.type('text/plain; version=0.0.4').send(toPrometheus(perRoute))
-    })
+    fastify.get(options.metricsRoute, async (_request, reply) =>
+      await reply.type('text/plain; version=0.0.4; charset=utf-8').send(pluginMetrics.prometheus()))
   }
 
   fastify.addHook('onClose', async () => {

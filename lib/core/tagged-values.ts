@@ -76,7 +76,23 @@ const nodeBuffer = (globalThis as {
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 const B64_INDEX = new Int16Array(128).fill(-1)
 for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i
-const BASE64_SHAPE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/**
+ * True when `text` is standard base64 with padding: a length that is a multiple of 4, alphabet
+ * characters, and one or two `=` only at the end. One pass over the characters; a regular
+ * expression here backtracked once per 4-character group and overflowed the stack on a few MiB.
+ */
+function isBase64 (text: string): boolean {
+  const length = text.length
+  if (length % 4 !== 0) return false
+  let end = length
+  if (length > 0 && text.charCodeAt(length - 1) === 61) end = text.charCodeAt(length - 2) === 61 ? length - 2 : length - 1
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c > 127 || (B64_INDEX[c] as number) < 0) return false
+  }
+  return true
+}
 
 /** Standard base64 (RFC 4648, with padding). */
 export function toBase64 (bytes: Uint8Array): string {
@@ -94,9 +110,9 @@ export function toBase64 (bytes: Uint8Array): string {
   return out
 }
 
-/** Decodes strict standard base64; returns undefined when `text` is not canonical base64. */
+/** Decodes standard padded base64; returns undefined when `text` is anything else (see isBase64). */
 export function fromBase64 (text: string): Uint8Array | undefined {
-  if (!BASE64_SHAPE.test(text)) return undefined
+  if (!isBase64(text)) return undefined
   if (nodeBuffer !== undefined) return new Uint8Array(nodeBuffer.from(text, 'base64'))
   const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
   const out = new Uint8Array((text.length / 4) * 3 - pad)
@@ -117,7 +133,14 @@ export interface WalkOptions {
   bigint: boolean
 }
 
+// Wrapped strings are checked for length before anything reads them, so a check costs no more
+// than the few characters a valid value can have, whatever the size of the message.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const UUID_LENGTH = 36
+const BIGINT = /^-?\d{1,400}$/
+const MAX_BIGINT_LENGTH = 401
+/** Room for any ISO 8601 date-time a clock writes (`+275760-09-13T00:00:00.000000000+00:00` has 38). */
+const MAX_DATETIME_LENGTH = 64
 const TWO_POW_53 = 2 ** 53
 const TWO_POW_64 = 2 ** 64
 
@@ -200,7 +223,7 @@ function reviveWrapper (key: string, object: Record<string, unknown>, size: numb
   switch (key) {
     case '__datetime__': {
       single()
-      const date = typeof inner === 'string' ? new Date(inner) : undefined
+      const date = typeof inner === 'string' && inner.length <= MAX_DATETIME_LENGTH ? new Date(inner) : undefined
       if (date === undefined || Number.isNaN(date.getTime())) throw new errors.WIREBOX_ERR_INVALID_TAGGED_VALUE(key, 'not an ISO 8601 date')
       return date
     }
@@ -217,7 +240,7 @@ function reviveWrapper (key: string, object: Record<string, unknown>, size: numb
     }
     case '__bigint__': {
       single()
-      if (typeof inner !== 'string' || !/^-?\d{1,400}$/.test(inner)) throw new errors.WIREBOX_ERR_INVALID_TAGGED_VALUE(key, 'not a decimal integer')
+      if (typeof inner !== 'string' || inner.length > MAX_BIGINT_LENGTH || !BIGINT.test(inner)) throw new errors.WIREBOX_ERR_INVALID_TAGGED_VALUE(key, 'not a decimal integer')
       const big = BigInt(inner)
       if (big >= -(2n ** 53n) + 1n && big <= 2n ** 53n - 1n) return Number(big)
       if (!options.bigint) throw new errors.WIREBOX_ERR_UNSAFE_INTEGER(inner)
@@ -225,7 +248,7 @@ function reviveWrapper (key: string, object: Record<string, unknown>, size: numb
     }
     case '__uuid__': {
       single()
-      if (typeof inner !== 'string' || !UUID.test(inner)) throw new errors.WIREBOX_ERR_INVALID_TAGGED_VALUE(key, 'not a UUID')
+      if (typeof inner !== 'string' || inner.length !== UUID_LENGTH || !UUID.test(inner)) throw new errors.WIREBOX_ERR_INVALID_TAGGED_VALUE(key, 'not a UUID')
       return inner.toLowerCase()
     }
     default:

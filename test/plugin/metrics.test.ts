@@ -2,7 +2,7 @@ import { test } from 'tap'
 import { buildApp } from './fixture.js'
 import { TestClient, shutdown } from './test-client.js'
 
-test('metrics: messages and bytes per type, compression, errors, latency; Prometheus text', async (t) => {
+test('metrics: messages and bytes per type, compression, errors, latency; Prometheus text (metricsRoute)', async (t) => {
   const app = await buildApp({ metricsRoute: '/metrics' })
   t.teardown(() => shutdown(app))
   const client = await TestClient.inject(app, '/ws?encoding=messagepack&compression=gzip')
@@ -23,12 +23,18 @@ test('metrics: messages and bytes per type, compression, errors, latency; Promet
   t.ok(total.bodyBytesOut > total.wireBytesOut, `compression saved bytes: ${total.bodyBytesOut} body, ${total.wireBytesOut} on the wire`)
   t.ok(total.wireBytesIn > 0)
   const text = (await app.inject('/metrics')).body
-  t.match(text, /# TYPE wirebox_messages_total counter/)
-  t.match(text, /wirebox_messages_total\{route="\/ws",direction="in",type="REQUEST"\} 3/)
+  t.match(text, /# TYPE wirebox_messages_received_total counter/)
+  t.match(text, /wirebox_messages_received_total\{route="\/ws",type="REQUEST"\} 3/)
+  t.match(text, /wirebox_messages_sent_total\{route="\/ws",type="ERROR"\} 1/)
   t.match(text, /wirebox_errors_total\{route="\/ws",code="0x201"\} 1/)
-  t.match(text, /wirebox_request_duration_ms_count\{route="\/ws"\} 2/)
-  t.match(text, /wirebox_connections\{route="\/ws"\} 1/)
-  t.match(text, /wirebox_message_bytes_total\{route="\/ws",direction="out",type="RESPONSE"\} \d+/)
+  t.match(text, /# TYPE wirebox_request_duration_seconds histogram/)
+  t.match(text, /wirebox_request_duration_seconds_count\{route="\/ws"\} 2/)
+  t.match(text, `wirebox_request_duration_seconds_sum{route="/ws"} ${total.requestLatencyMs.sum / 1000}`)
+  t.match(text, /wirebox_request_duration_seconds_bucket\{route="\/ws",le="\+Inf"\} 2/)
+  t.match(text, /# TYPE wirebox_open_connections gauge/)
+  t.match(text, /wirebox_open_connections\{route="\/ws"\} 1/)
+  t.match(text, `wirebox_sent_body_bytes_total{route="/ws",type="RESPONSE"} ${total.bytesOut.RESPONSE ?? -1}`)
+  t.match(text, `wirebox_sent_bytes_total{route="/ws"} ${total.wireBytesOut}`)
   client.close()
   await client.closed
   await new Promise((resolve) => setTimeout(resolve, 20))
