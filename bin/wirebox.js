@@ -11,4 +11,10 @@ if (existsSync(compiled)) {
   const { tsImport } = await import('tsx/esm/api')
   ;({ main } = await tsImport(new URL('../lib/cli/main.ts', import.meta.url).href, import.meta.url))
 }
-process.exitCode = await main(process.argv.slice(2))
+const code = await main(process.argv.slice(2))
+// A module that `schema` loaded may have started a server or timers: exit once the output is
+// written instead of waiting for the event loop to empty.
+let open = 2
+const done = () => { if (--open === 0) process.exit(code) }
+process.stdout.write('', done)
+process.stderr.write('', done)

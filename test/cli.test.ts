@@ -36,8 +36,58 @@ test('schema formats, --export, --out, and clear errors', async (t) => {
   t.match(noExport.err, /exports no protocol named nope/)
   t.match((await run(['schema', 'example/protocol.ts', '--format', 'xml'])).err, /unknown format xml/)
   t.match((await run(['schema'])).err, /which module/)
-  t.equal((await run(['frobnicate'])).code, 2)
-  t.equal((await run(['--help'])).code, 0)
+})
+
+const root = new URL('..', import.meta.url).pathname
+/** Runs bin/wirebox.js as a user would; a run still going after 60 s is killed and says so. */
+const wirebox = async (args: string[]): Promise<{ code: number | null, signal: string | null, stdout: string, stderr: string }> =>
+  await new Promise((resolve) => {
+    execFile(process.execPath, ['bin/wirebox.js', ...args], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
+      const e = error as (Error & { code?: number, signal?: string }) | null
+      resolve({ code: e === null ? 0 : e.code ?? null, signal: e?.signal ?? null, stdout, stderr })
+    })
+  })
+
+test('`wirebox schema` on a module that starts a server prints and exits (issue 12)', async (t) => {
+  const [withProtocol, without] = await Promise.all([
+    wirebox(['schema', 'test/fixtures/server-at-import.ts', '--format', 'typescript']),
+    wirebox(['schema', 'test/fixtures/server-no-protocol.ts'])
+  ])
+  t.equal(withProtocol.signal, null, 'exited by itself')
+  t.equal(withProtocol.code, 0)
+  t.match(withProtocol.stdout, /export type HelloEvent = \{\n {2}name: string\n\}/)
+  t.equal(without.signal, null, 'exited by itself')
+  t.equal(without.code, 2)
+  t.match(without.stderr, /server-no-protocol\.ts exports no protocol/)
+})
+
+test('--version, --help for each command, unknown commands and options', async (t) => {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  const fromBin = await wirebox(['--version'])
+  t.equal(fromBin.code, 0)
+  t.equal(fromBin.stdout, `${version}\n`)
+  t.equal((await run(['-v'])).out, `${version}\n`)
+  const unknown = await wirebox(['frobnicate'])
+  t.equal(unknown.code, 2)
+  t.match(unknown.stderr, /unknown command "frobnicate"/)
+  t.match(unknown.stderr, /commands:\n {2}schema/)
+  const general = await run(['--help'])
+  t.equal(general.code, 0)
+  t.match(general.out, /connect <url>/)
+  t.equal((await run([])).code, 2, 'no command is a usage error')
+  for (const [command, expected] of [['schema', /--format <format>/], ['inspect', /usage: wirebox inspect <hex \| file>/], ['connect', /--exec \[cmd\.\.\.\]/]] as const) {
+    for (const flag of ['--help', '-h']) {
+      const help = await run([command, flag])
+      t.equal(help.code, 0, `${command} ${flag}`)
+      t.match(help.out, expected)
+      t.match(help.out, new RegExp(`^usage: wirebox ${command} `))
+    }
+    t.equal((await run(['help', command])).out, (await run([command, '--help'])).out, `help ${command}`)
+  }
+  const badOption = await run(['schema', 'example/protocol.ts', '--nope'])
+  t.equal(badOption.code, 2)
+  t.match(badOption.err, /Unknown option '--nope'[\s\S]*wirebox schema --help/)
+  t.equal((await run(['help', 'frobnicate'])).code, 2)
 })
 
 test('inspect decodes frames: header, flags, checksum, chunk, compression, body', async (t) => {

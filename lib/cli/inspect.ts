@@ -35,6 +35,11 @@ export interface Inspection {
 
 const FLAG_NAMES: Array<[number, string]> = Object.entries(Flag).map(([name, bit]) => [bit, name])
 
+/** Names of the flags set in a flags byte. */
+export function flagNames (flags: number): string[] {
+  return FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name)
+}
+
 /** Parses hex (whitespace, `0x`, `:` allowed) into bytes; undefined when it is not hex. */
 export function parseHex (text: string): Uint8Array | undefined {
   const clean = text.replace(/0x/gi, '').replace(/[\s:,]/g, '')
@@ -77,7 +82,7 @@ export async function inspectFrame (input: Uint8Array | string): Promise<Inspect
     type,
     typeName: messageTypeName(type),
     flags,
-    flagNames: FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name),
+    flagNames: flagNames(flags),
     length,
     checksum,
     checksumOk: checksum === actual
@@ -144,12 +149,13 @@ export function formatInspection (r: Inspection): string {
   if (r.chunk !== undefined) lines.push(`chunk       message ${r.chunk.messageId}, ${r.chunk.index + 1} of ${r.chunk.count}, ${r.chunk.dataBytes} bytes`)
   if (r.compression !== undefined) lines.push(`compression ${r.compression}`)
   if (r.bodyBytes !== undefined) lines.push(`body        ${r.bodyBytes} bytes${r.encoding === undefined ? '' : `, ${r.encoding}`}`)
-  if (r.body !== undefined) lines.push(JSON.stringify(r.body, replacer, 2))
+  if (r.body !== undefined) lines.push(JSON.stringify(r.body, jsonReplacer, 2))
   for (const p of r.problems) lines.push(`PROBLEM     ${p}`)
   return lines.join('\n')
 }
 
-function replacer (this: unknown, key: string, value: unknown): unknown {
+/** A JSON.stringify replacer for decoded values: Dates, typed arrays and BigInts readable. */
+export function jsonReplacer (this: unknown, key: string, value: unknown): unknown {
   const original = (this as Record<string, unknown>)[key]
   if (original instanceof Date) return { __datetime__: original.toISOString() }
   if (ArrayBuffer.isView(original)) return { [original.constructor.name]: Array.from(original as unknown as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? String(x) : x)) }

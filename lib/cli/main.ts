@@ -1,90 +1,148 @@
 /**
- * The `wirebox` command.
- *
- *   wirebox schema <module> [--export name] [--format jsonschema|asyncapi|typescript] [--out file]
- *     [--title text] [--path /ws]
- *   wirebox inspect <hex | file>
+ * The `wirebox` command: `schema`, `inspect` and `connect`, each with `--help`; `--version`.
+ * `main` returns the exit code (0 done, 1 a problem found or a command failed, 2 a usage error);
+ * bin/wirebox.js exits with it once the output is written.
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import type { ParseArgsConfig } from 'node:util'
 import { protocolJsonSchema } from '../schema/json-schema.js'
 import { protocolAsyncApi } from '../schema/asyncapi.js'
 import { protocolTypeScript } from '../schema/typescript.js'
 import { inspectFrame, formatInspection, parseHex } from './inspect.js'
-import type { ProtocolDefinition } from '../protocol.js'
+import { loadProtocol, UsageError } from './load.js'
+import { connect } from './connect.js'
+import { CONNECT_HELP, CONNECT_OPTIONS } from './connect-options.js'
+import type { ConsoleStreams } from './connect.js'
 
-const USAGE = `usage:
-  wirebox schema <module> [--export name] [--format jsonschema|asyncapi|typescript] [--out file] [--title text] [--path /ws]
-  wirebox inspect <hex | file>`
+const SCHEMA_HELP = `usage: wirebox schema <module> [options]
 
-/** Loads a module (TypeScript through tsx when it is installed). */
-async function load (file: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(resolve(file)).href
-  if (/\.[mc]?tsx?$/.test(file)) {
-    let tsx: { tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>> }
-    try {
-      tsx = await import('tsx/esm/api') as typeof tsx
-    } catch {
-      throw new Error(`${file} is TypeScript: install tsx (npm i -D tsx) or point to the compiled .js`)
-    }
-    return await tsx.tsImport(url, import.meta.url)
+Prints the schemas of a protocol made by defineProtocol, for clients that cannot import it.
+A TypeScript module is loaded through tsx.
+
+options:
+  --export <name>    the export (default: \`protocol\`, else the first protocol exported)
+  --format <format>  jsonschema (JSON Schema 2020-12, the default), asyncapi (AsyncAPI 3.0)
+                     or typescript (a .d.ts with one type per payload and the Events and
+                     Requests maps)
+  --out <file>       write to a file instead of standard output
+  --title <text>     the documents' title (default: <module>#<export>)
+  --path <route>     the WebSocket route the documents name (default /ws)
+  -h, --help         this help`
+
+const INSPECT_HELP = `usage: wirebox inspect <hex | file>
+
+Decodes one frame: header (version, type, flags, length, checksum, timestamp), chunk header,
+compression and body. The frame is hex (spaces, 0x and : allowed), a file holding hex or the
+raw bytes, or the JSON text of a text message. Exit code 1 when a problem was found.
+
+options:
+  -h, --help  this help`
+
+const USAGE = `usage: wirebox <command> [options]
+
+commands:
+  schema <module>   JSON Schema, AsyncAPI or TypeScript types of a protocol
+  inspect <frame>   decode one frame (hex or a file)
+  connect <url>     a console client: requests, events and topics, typed by a protocol
+
+options:
+  -h, --help        this help (wirebox <command> --help: the command's)
+  -v, --version     the version of fastify-wirebox`
+
+const HELP: Record<string, string> = { schema: SCHEMA_HELP, inspect: INSPECT_HELP, connect: CONNECT_HELP }
+
+/** The version in the package's package.json. */
+export function packageVersion (): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    const file = new URL(up, import.meta.url)
+    if (!existsSync(file)) continue
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { name?: string, version?: string }
+    if (json.name === 'fastify-wirebox' && json.version !== undefined) return json.version
   }
-  return await import(url) as Record<string, unknown>
+  return 'unknown'
 }
 
-function isProtocol (value: unknown): value is ProtocolDefinition {
-  return typeof value === 'object' && value !== null && (value as { __wirebox?: unknown }).__wirebox === 'protocol'
+function parse<O extends NonNullable<ParseArgsConfig['options']>> (command: string, args: string[], options: O): ReturnType<typeof parseArgs<{ args: string[], options: O, allowPositionals: true }>> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true })
+  } catch (err) {
+    throw new UsageError(`${command}: ${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}`)
+  }
 }
 
-/** Runs the command; returns the exit code. Output goes to `out` / `err`. */
-export async function main (argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+async function schema (args: string[], out: (s: string) => void): Promise<number> {
+  const { values, positionals } = parse('schema', args, {
+    export: { type: 'string' }, format: { type: 'string', default: 'jsonschema' }, out: { type: 'string' }, title: { type: 'string' }, path: { type: 'string', default: '/ws' }
+  })
+  const file = positionals[0]
+  if (file === undefined) throw new UsageError('schema: which module?')
+  if (!['jsonschema', 'asyncapi', 'typescript'].includes(values.format)) throw new UsageError(`schema: unknown format ${values.format}: jsonschema, asyncapi or typescript`)
+  const { name, protocol } = await loadProtocol(file, values.export)
+  const options = { title: values.title ?? `${file}#${name}`, path: values.path }
+  const text = values.format === 'jsonschema'
+    ? JSON.stringify(protocolJsonSchema(protocol, options), null, 2) + '\n'
+    : values.format === 'asyncapi' ? JSON.stringify(protocolAsyncApi(protocol, options), null, 2) + '\n' : protocolTypeScript(protocol, options)
+  if (values.out === undefined) out(text)
+  else writeFileSync(values.out, text)
+  return 0
+}
+
+async function inspect (args: string[], out: (s: string) => void): Promise<number> {
+  const target = args.join(' ').trim()
+  if (target === '') throw new UsageError('inspect: give a frame in hex, or a file')
+  let input: Uint8Array | string
+  if (existsSync(target)) {
+    const raw = readFileSync(target)
+    const asText = raw.toString('utf8').trim()
+    input = parseHex(asText) ?? (asText.startsWith('{') ? asText : raw)
+  } else {
+    const bytes = parseHex(target)
+    if (bytes === undefined && !target.startsWith('{')) throw new UsageError('inspect: not hex, not JSON, and no such file')
+    input = bytes ?? target
+  }
+  const inspection = await inspectFrame(input)
+  out(formatInspection(inspection) + '\n')
+  return inspection.problems.length === 0 ? 0 : 1
+}
+
+/**
+ * Runs the command; returns the exit code. Output goes to `out` / `err`; `connect` also reads
+ * `streams.stdin` (default: the process's streams).
+ */
+export async function main (argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s), streams?: ConsoleStreams): Promise<number> {
   const [command, ...rest] = argv
   try {
-    if (command === 'schema') {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: { export: { type: 'string' }, format: { type: 'string', default: 'jsonschema' }, out: { type: 'string' }, title: { type: 'string' }, path: { type: 'string', default: '/ws' } }
-      })
-      const file = positionals[0]
-      if (file === undefined) throw new Error(`schema: which module?\n${USAGE}`)
-      const module = await load(file)
-      const name = values.export ?? (isProtocol(module.protocol) ? 'protocol' : Object.keys(module).find((k) => isProtocol(module[k])))
-      const protocol = name === undefined ? undefined : module[name]
-      if (!isProtocol(protocol)) throw new Error(`${file} exports no protocol${values.export === undefined ? '' : ` named ${values.export}`} (made by defineProtocol)`)
-      const options = { title: values.title ?? `${file}#${name ?? 'protocol'}`, path: values.path }
-      let text: string
-      if (values.format === 'jsonschema') text = JSON.stringify(protocolJsonSchema(protocol, options), null, 2) + '\n'
-      else if (values.format === 'asyncapi') text = JSON.stringify(protocolAsyncApi(protocol, options), null, 2) + '\n'
-      else if (values.format === 'typescript') text = protocolTypeScript(protocol, options)
-      else throw new Error(`unknown format ${String(values.format)}: jsonschema, asyncapi or typescript`)
-      if (values.out === undefined) out(text)
-      else writeFileSync(values.out, text)
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      const topic = command === 'help' ? rest[0] : undefined
+      if (topic !== undefined && HELP[topic] === undefined) throw new UsageError(`unknown command "${topic}"`)
+      out(`${topic === undefined ? USAGE : HELP[topic] as string}\n`)
+      return command === undefined ? 2 : 0
+    }
+    if (command === '--version' || command === '-v') {
+      out(`${packageVersion()}\n`)
       return 0
     }
-    if (command === 'inspect') {
-      const target = rest.join(' ').trim()
-      if (target === '') throw new Error(`inspect: give a frame in hex, or a file\n${USAGE}`)
-      let input: Uint8Array | string
-      if (existsSync(target)) {
-        const raw = readFileSync(target)
-        const asText = raw.toString('utf8').trim()
-        input = parseHex(asText) ?? (asText.startsWith('{') ? asText : raw)
-      } else {
-        const bytes = parseHex(target)
-        if (bytes === undefined && !target.startsWith('{')) throw new Error('inspect: not hex, not JSON, and no such file')
-        input = bytes ?? target
-      }
-      const inspection = await inspectFrame(input)
-      out(formatInspection(inspection) + '\n')
-      return inspection.problems.length === 0 ? 0 : 1
+    const help = HELP[command]
+    if (help === undefined) throw new UsageError(`unknown command "${command}"`)
+    if (rest.includes('--help') || rest.includes('-h')) {
+      out(`${help}\n`)
+      return 0
     }
-    err(`${USAGE}\n`)
-    return command === undefined || command === '--help' || command === '-h' ? 0 : 2
+    switch (command) {
+      case 'schema': return await schema(rest, out)
+      case 'inspect': return await inspect(rest, out)
+      default: {
+        const { values, positionals } = parse('connect', rest, CONNECT_OPTIONS)
+        return await connect(values, positionals, { out, err, ...streams })
+      }
+    }
   } catch (error) {
+    if (error instanceof UsageError) {
+      err(`wirebox: ${error.message}\n${command !== undefined && HELP[command] !== undefined ? `(wirebox ${command} --help for its options)` : USAGE}\n`)
+      return 2
+    }
     err(`wirebox: ${(error as Error).message}\n`)
-    return 2
+    return 1
   }
 }

@@ -4,7 +4,8 @@
  * reply with responses, send events), and each message's payload in JSON Schema.
  */
 import type { ProtocolDefinition } from '../protocol.js'
-import { toJsonWireSchema } from './json-schema.js'
+import { toJsonWireSchema, definitionName, acceptsUndefined } from './json-schema.js'
+import { Definitions } from './definitions.js'
 import type { DocumentOptions } from './json-schema.js'
 import { Envelope } from '../../schemas/envelope.js'
 import { ErrorPayload } from '../../schemas/error.js'
@@ -24,6 +25,9 @@ export function protocolAsyncApi (protocol: ProtocolDefinition, options: Documen
   const channelMessages: Json = {}
   const operations: Json = {}
   const ref = (name: string): Json => ({ $ref: `#/channels/wirebox/messages/${name}` })
+  // AsyncAPI schemas are JSON Schema draft-07; recursive schemas go to components.schemas.
+  const context = { dialect: 'draft-07' as const, definitions: new Definitions<unknown>(definitionName), refBase: '#/components/schemas/' }
+  const wire = (schema: unknown): unknown => toJsonWireSchema(schema, context)
   const envelopeOf = (typeCode: number, eventType: string | undefined, payload: unknown, summary: string, required: string[] = []): Json => ({
     name: eventType ?? summary,
     summary,
@@ -32,7 +36,7 @@ export function protocolAsyncApi (protocol: ProtocolDefinition, options: Documen
       type: 'object',
       description: 'The envelope of a JSON body (MessagePack bodies carry the same map, the type in the frame header)',
       properties: {
-        ...(toJsonWireSchema(Envelope) as { properties: Json }).properties,
+        ...(wire(Envelope) as { properties: Json }).properties,
         type: { const: typeCode },
         ...(eventType === undefined ? {} : { event_type: { const: eventType } }),
         ...(payload === undefined ? {} : { payload })
@@ -47,15 +51,15 @@ export function protocolAsyncApi (protocol: ProtocolDefinition, options: Documen
 
   for (const [name, schema] of Object.entries(protocol.events ?? {})) {
     const m = id(`event.${name}`)
-    add(m, envelopeOf(0x01, name, toJsonWireSchema(schema), `Event ${name} (EVENT, either direction)`, ['payload']))
+    add(m, envelopeOf(0x01, name, wire(schema), `Event ${name} (EVENT, either direction)`, acceptsUndefined(schema) ? [] : ['payload']))
     operations[id(`receive.${name}`)] = { action: 'receive', channel: { $ref: '#/channels/wirebox' }, summary: `A client sends the event ${name}`, messages: [ref(m)] }
     operations[id(`send.${name}`)] = { action: 'send', channel: { $ref: '#/channels/wirebox' }, summary: `The server sends the event ${name} (to one client or a topic)`, messages: [ref(m)] }
   }
   for (const [name, request] of Object.entries(protocol.requests ?? {})) {
     const req = id(`request.${name}`)
     const res = id(`response.${name}`)
-    add(req, envelopeOf(0x02, name, toJsonWireSchema(request.payload), `Request ${name} (REQUEST, with id)`, ['payload', 'id']))
-    add(res, envelopeOf(0x03, name, toJsonWireSchema(request.response), `Response to ${name} (RESPONSE, same id)`, ['payload', 'id']))
+    add(req, envelopeOf(0x02, name, wire(request.payload), `Request ${name} (REQUEST, with id)`, [...(acceptsUndefined(request.payload) ? [] : ['payload']), 'id']))
+    add(res, envelopeOf(0x03, name, wire(request.response), `Response to ${name} (RESPONSE, same id)`, [...(acceptsUndefined(request.response) ? [] : ['payload']), 'id']))
     operations[id(`handle.${name}`)] = {
       action: 'receive',
       channel: { $ref: '#/channels/wirebox' },
@@ -64,10 +68,10 @@ export function protocolAsyncApi (protocol: ProtocolDefinition, options: Documen
       reply: { channel: { $ref: '#/channels/wirebox' }, messages: [ref(res), ref('control.error')] }
     }
   }
-  add('control.negotiation', envelopeOf(0xfe, 'protocol_negotiation', toJsonWireSchema(Negotiation), 'PROTOCOL_NEGOTIATION: the first message of the server', ['payload']))
-  add('control.error', envelopeOf(0xff, undefined, toJsonWireSchema(ErrorPayload), 'ERROR', ['payload']))
-  add('control.subscribe', envelopeOf(0x20, undefined, toJsonWireSchema(Subscription), 'SUBSCRIBE (with id)', ['payload', 'id']))
-  add('control.subscription_ack', envelopeOf(0x22, undefined, toJsonWireSchema(SubscriptionAck), 'SUBSCRIPTION_ACK (with the id of the SUBSCRIBE)', ['payload', 'id']))
+  add('control.negotiation', envelopeOf(0xfe, 'protocol_negotiation', wire(Negotiation), 'PROTOCOL_NEGOTIATION: the first message of the server', ['payload']))
+  add('control.error', envelopeOf(0xff, undefined, wire(ErrorPayload), 'ERROR', ['payload']))
+  add('control.subscribe', envelopeOf(0x20, undefined, wire(Subscription), 'SUBSCRIBE (with id)', ['payload', 'id']))
+  add('control.subscription_ack', envelopeOf(0x22, undefined, wire(SubscriptionAck), 'SUBSCRIPTION_ACK (with the id of the SUBSCRIBE)', ['payload', 'id']))
   operations.negotiate = { action: 'send', channel: { $ref: '#/channels/wirebox' }, summary: 'The server\'s first message', messages: [ref('control.negotiation')] }
   operations.subscribe = {
     action: 'receive',
@@ -108,6 +112,6 @@ export function protocolAsyncApi (protocol: ProtocolDefinition, options: Documen
       }
     },
     operations,
-    components: { messages }
+    components: { messages, ...(context.definitions.bodies.size === 0 ? {} : { schemas: Object.fromEntries(context.definitions.bodies) }) }
   }
 }

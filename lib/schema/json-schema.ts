@@ -7,6 +7,7 @@ import { Kind } from '@sinclair/typebox'
 import type { TSchema } from '@sinclair/typebox'
 import { Envelope } from '../../schemas/envelope.js'
 import type { ProtocolDefinition } from '../protocol.js'
+import { Definitions } from './definitions.js'
 
 type Json = Record<string, unknown>
 
@@ -16,12 +17,47 @@ function wrapper (key: string, value: Json, extra: Json = {}, required: string[]
   return { type: 'object', properties: { [key]: value, ...extra }, required: [key, ...required], additionalProperties: false }
 }
 
-/** The JSON-encoding form of one TypeBox schema (a new object; the input is not changed). */
-export function toJsonWireSchema (schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(toJsonWireSchema)
+/** The JSON Schema dialect to write: 2020-12 (JSON Schema documents) or draft-07 (AsyncAPI 3.0 schemas). */
+export type Dialect = '2020-12' | 'draft-07'
+
+/** Where one document keeps the definitions of recursive schemas, and how it refers to them. */
+export interface WireSchemaContext {
+  /** Default '2020-12'. */
+  dialect?: Dialect
+  /** Collects the recursive schemas met (default: a new one; the result then carries its own `$defs`). */
+  definitions?: Definitions<unknown>
+  /** Prefix of a reference to a definition (default '#/$defs/'). */
+  refBase?: string
+}
+
+/** Definition names: what AsyncAPI allows in component keys, which JSON pointers need not escape. */
+export const definitionName = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, '_') || 'Schema'
+
+/** Kinds that hold functions or promises: nothing a codec can send. */
+const NOT_ON_THE_WIRE = new Set(['Function', 'Constructor', 'Promise', 'Symbol', 'Iterator', 'AsyncIterator'])
+
+/**
+ * The JSON-encoding form of one TypeBox schema (a new object; the input is not changed). Without
+ * `context.definitions`, a recursive schema's definitions come back in the result's own `$defs`.
+ * Throws for a `$ref` to anything but an enclosing Type.Recursive, and for kinds that cannot travel.
+ */
+export function toJsonWireSchema (schema: unknown, context: WireSchemaContext = {}): unknown {
+  if (context.definitions !== undefined) return convert(schema, context as Required<WireSchemaContext>, '')
+  const definitions = new Definitions<unknown>(definitionName)
+  const out = convert(schema, { dialect: context.dialect ?? '2020-12', definitions, refBase: context.refBase ?? '#/$defs/' }, '')
+  if (definitions.bodies.size === 0) return out
+  return { ...(out as Json), $defs: Object.fromEntries(definitions.bodies) }
+}
+
+function convert (schema: unknown, context: Required<WireSchemaContext>, path: string): unknown {
+  if (Array.isArray(schema)) return schema.map((item, i) => convert(item, context, `${path}/${i}`))
   if (typeof schema !== 'object' || schema === null) return schema
   const s = schema as Json & { [Kind]?: string }
-  switch (s[Kind]) {
+  const kind = s[Kind]
+  if (kind !== undefined && NOT_ON_THE_WIRE.has(kind)) throw new Error(`${path || '/'}: a ${kind} cannot travel in a message`)
+  const name = context.definitions.named(s, (body) => convert(body, context, path))
+  if (name !== undefined) return { $ref: `${context.refBase}${name}` }
+  switch (kind) {
     case 'Date': return { ...annotations(s), ...wrapper('__datetime__', { type: 'string', format: 'date-time' }) }
     case 'Uint8Array': return { ...annotations(s), ...wrapper('__bytes__', BASE64) }
     case 'BigInt': return { ...annotations(s), anyOf: [{ type: 'integer' }, wrapper('__bigint__', { type: 'string', pattern: '^-?\\d+$' })] }
@@ -36,15 +72,38 @@ export function toJsonWireSchema (schema: unknown): unknown {
         }, ['dtype', 'shape'])
       }
     }
+    // An undefined value is left out of a message (PROTOCOL.md section 5): no JSON value is one.
+    case 'Undefined': case 'Void': return { ...annotations(s), not: {} }
+    case 'RegExp': {
+      const flags = String(s.flags ?? '')
+      // JSON Schema patterns are ECMA-262 with the u flag and no others.
+      return /^[ugy]*$/.test(flags)
+        ? { ...annotations(s), type: 'string', pattern: s.source }
+        : { ...annotations(s), type: 'string', $comment: `matches /${String(s.source)}/${flags} (flags a JSON Schema pattern cannot carry)` }
+    }
+    case 'Tuple': {
+      const items = (Array.isArray(s.items) ? s.items : []).map((item, i) => convert(item, context, `${path}/${i}`))
+      const { items: _items, additionalItems: _additional, [Kind]: _kind, ...rest } = s
+      const out = plain(rest, context, path)
+      // 2020-12 names the positions prefixItems and forbids the rest with items: false.
+      return context.dialect === '2020-12'
+        ? { ...out, ...(items.length === 0 ? {} : { prefixItems: items }), items: false }
+        : { ...out, ...(items.length === 0 ? {} : { items }), additionalItems: false }
+    }
     default: {
-      const out: Json = {}
-      for (const [key, value] of Object.entries(s)) {
-        if (key === '$id') continue // sub-schemas are embedded in one document
-        out[key] = toJsonWireSchema(value)
-      }
-      return out
+      if (typeof s.$ref === 'string') return { ...annotations(s), $ref: `${context.refBase}${context.definitions.resolve(s.$ref)}` }
+      return plain(s, context, path)
     }
   }
+}
+
+function plain (s: Json, context: Required<WireSchemaContext>, path: string): Json {
+  const out: Json = {}
+  for (const [key, value] of Object.entries(s)) {
+    if (key === '$id') continue // sub-schemas are embedded in one document
+    out[key] = convert(value, context, `${path}/${key}`)
+  }
+  return out
 }
 
 function annotations (s: Json): Json {
@@ -77,37 +136,50 @@ export interface DocumentOptions {
  */
 export function protocolJsonSchema (protocol: ProtocolDefinition, options: DocumentOptions = {}): Json {
   const names = defNames(protocol)
+  const reserved = ['envelope', ...Object.values(names.events), ...Object.values(names.requests).flatMap((r) => [r.payload, r.response])]
+  const context = { dialect: '2020-12' as const, definitions: new Definitions<unknown>(definitionName, reserved), refBase: '#/$defs/' }
   const defs: Json = { envelope: toJsonWireSchema(Envelope) }
   const branches: Json[] = []
-  const message = (type: number | number[], eventType: string | undefined, payloadRef: string | undefined): Json => ({
+  const message = (type: number | number[], eventType: string | undefined, payload?: { ref: string, schema: TSchema }, required: string[] = []): Json => ({
+    type: 'object',
     allOf: [{ $ref: '#/$defs/envelope' }],
     properties: {
       type: Array.isArray(type) ? { enum: type } : { const: type },
       ...(eventType === undefined ? {} : { event_type: { const: eventType } }),
-      ...(payloadRef === undefined ? {} : { payload: { $ref: `#/$defs/${payloadRef}` } })
+      ...(payload === undefined ? {} : { payload: { $ref: `#/$defs/${payload.ref}` } })
     },
-    ...(payloadRef === undefined ? {} : { required: ['payload'] })
+    ...(payload === undefined && required.length === 0 ? {} : { required: [...(payload === undefined || acceptsUndefined(payload.schema) ? [] : ['payload']), ...required] })
   })
   for (const [name, schema] of Object.entries(protocol.events ?? {})) {
     const def = names.events[name] as string
-    defs[def] = toJsonWireSchema(schema as TSchema)
-    branches.push(message(0x01, name, def))
+    defs[def] = toJsonWireSchema(schema, context)
+    branches.push(message(0x01, name, { ref: def, schema }))
   }
   for (const [name, request] of Object.entries(protocol.requests ?? {})) {
     const def = names.requests[name] as { payload: string, response: string }
-    defs[def.payload] = toJsonWireSchema(request.payload)
-    defs[def.response] = toJsonWireSchema(request.response)
-    branches.push({ ...message(0x02, name, def.payload), required: ['payload', 'id'] })
-    branches.push({ ...message(0x03, name, def.response), required: ['payload', 'id'] })
+    defs[def.payload] = toJsonWireSchema(request.payload, context)
+    defs[def.response] = toJsonWireSchema(request.response, context)
+    branches.push(message(0x02, name, { ref: def.payload, schema: request.payload }, ['id']))
+    branches.push(message(0x03, name, { ref: def.response, schema: request.response }, ['id']))
   }
   // Control messages (ACK, heartbeats, subscriptions, negotiation, errors): the envelope alone.
-  branches.push(message([0x04, 0x10, 0x11, 0x12, 0x20, 0x21, 0x22, 0xfd, 0xfe, 0xff], undefined, undefined))
+  branches.push(message([0x04, 0x10, 0x11, 0x12, 0x20, 0x21, 0x22, 0xfd, 0xfe, 0xff], undefined))
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: `urn:wirebox:${encodeURIComponent(options.title ?? 'protocol')}`,
     title: options.title ?? 'wirebox protocol',
     description: `Message bodies of the WebSocket route ${options.path ?? '/ws'} in the JSON encoding (PROTOCOL.md).`,
-    $defs: defs,
+    $defs: { ...defs, ...Object.fromEntries(context.definitions.bodies) },
     anyOf: branches
+  }
+}
+
+/** True when a payload may be left out: its schema accepts undefined (Void, Undefined, Any, Unknown, or a union with one). */
+export function acceptsUndefined (schema: unknown): boolean {
+  const s = schema as Json & { [Kind]?: string }
+  switch (s[Kind]) {
+    case 'Undefined': case 'Void': case 'Any': case 'Unknown': return true
+    case 'Union': return (s.anyOf as unknown[]).some(acceptsUndefined)
+    default: return false
   }
 }
