@@ -7,7 +7,7 @@
  */
 import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
-import wirebox, { redisBroker } from '../lib/index.js'
+import wirebox from '../lib/index.js'
 import { protocol } from './protocol.js'
 import { SAMPLING_RATE, samples } from './ecg.js'
 import { registerPage } from './page.js'
@@ -33,9 +33,10 @@ export interface EcgServerOptions {
 export async function buildServer (options: EcgServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? true })
   const redisUrl = options.redisUrl ?? process.env.REDIS_URL
+  // ioredis is loaded only when the example uses Redis.
   const broker = redisUrl === undefined || redisUrl === ''
     ? undefined
-    : redisBroker({ url: redisUrl, prefix: options.redisPrefix ?? 'wirebox-ecg', onError: (err) => app.log.warn({ err }, 'redis broker') })
+    : (await import('../lib/redis.js')).redisBroker({ url: redisUrl, prefix: options.redisPrefix ?? 'wirebox-ecg', onError: (err) => app.log.warn({ err }, 'redis broker') })
   await app.register(wirebox, { metricsRoute: '/metrics', ...(broker === undefined ? {} : { broker }) })
   await registerPage(app)
 

@@ -5,7 +5,7 @@
 import { buildApp } from './plugin/fixture.js'
 import { buildServer } from '../example/server.js'
 import { TestClient, MessageType, listen, shutdown } from './plugin/test-client.js'
-import { redisBroker } from '../lib/index.js'
+import { redisBroker } from '../lib/redis.js'
 import type { Broker, SubscriptionAck } from '../lib/index.js'
 import type { FastifyInstance } from 'fastify'
 import { until } from './helpers.js'

@@ -2,7 +2,7 @@ import { test } from 'tap'
 import { buildApp } from './fixture.js'
 import { TestClient, MessageType, Flag, shutdown, listen } from './test-client.js'
 import type { ErrorPayload, SubscriptionAck, WireboxConnection } from '../../lib/index.js'
-import { redisBroker } from '../../lib/index.js'
+import { redisBroker } from '../../lib/redis.js'
 import type { Test } from 'tap'
 import { redisTest, removeKeys, testPrefix } from '../redis-server.js'
 
