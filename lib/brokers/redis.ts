@@ -11,6 +11,8 @@ import type { RedisOptions } from 'ioredis'
 import { createMessagePackCodec } from '../core/msgpack-codec.js'
 import { HISTORY_DEFAULTS } from './broker.js'
 import type { Broker, BrokerListener, HistoryOptions, HistorySlice, TopicMessage } from './broker.js'
+import { isWellFormedTopic, MAX_TOPIC_BYTES } from './topic-name.js'
+import { topicOfChannel } from './redis-wire.js'
 
 /** Options of the Redis broker. */
 export interface RedisBrokerOptions extends HistoryOptions {
@@ -54,6 +56,11 @@ type RedisWithPublish = Redis & {
   wireboxPublish: (seqKey: string, streamKey: string, channel: string, data: Buffer, maxLen: number, floor: number) => Promise<number>
 }
 
+/** Throws the TypeError for a topic no Redis key may be made of. */
+function checkTopic (topic: string): void {
+  if (!isWellFormedTopic(topic)) throw new TypeError(`wirebox redis broker: a topic must be well-formed UTF-16 (no lone surrogate) of 1 to ${MAX_TOPIC_BYTES} UTF-8 bytes`)
+}
+
 /** Creates the Redis broker; the connections open at once and reconnect by themselves. */
 export function redisBroker (options: RedisBrokerOptions = {}): Broker {
   const url = options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -72,7 +79,7 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
   const seqKey = (topic: string): string => `${prefix}:seq:${topic}`
   const streamKey = (topic: string): string => `${prefix}:stream:${topic}`
   const channelOf = (topic: string): string => `${prefix}:msg:${topic}`
-  const channelPrefix = `${prefix}:msg:`
+  const channelPrefix = Buffer.from(`${prefix}:msg:`)
 
   let listener: BrokerListener | undefined
   // Per listened topic: the last seq delivered here, and a chain that keeps deliveries in order.
@@ -141,10 +148,13 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
     state.chain = state.chain.then(work).catch((err: Error) => report(err))
   }
 
-  subscriber.on('messageBuffer', (channelBuffer: Buffer, payload: Buffer) => {
-    const channel = channelBuffer.toString()
-    if (!channel.startsWith(channelPrefix)) return
-    const topic = channel.slice(channelPrefix.length)
+  subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
+    const topic = topicOfChannel(channelPrefix, channel)
+    if (topic === undefined) {
+      stats.malformed++
+      report(new Error(`wirebox redis broker: message on channel ${channel.toString('hex')}, which is no topic's, dropped`))
+      return
+    }
     const colon = payload.indexOf(0x3a)
     const seq = colon > 0 && colon < 17 ? Number(payload.subarray(0, colon).toString()) : NaN
     if (!Number.isSafeInteger(seq) || seq < 1) {
@@ -164,6 +174,7 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
   })
 
   const currentSeq = async (topic: string): Promise<number> => {
+    checkTopic(topic)
     const value = await commands.get(seqKey(topic))
     const seq = Math.max(value === null ? 0 : Number(value), known.get(topic) ?? 0)
     see(topic, seq)
@@ -174,6 +185,7 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
     name: 'redis',
     attach (l) { listener = l },
     async publish (message) {
+      checkTopic(message.topic)
       const wire: Wire = { e: message.eventType, p: message.payload, t: message.timestamp, r: message.priority, a: message.ack }
       const data = Buffer.from(codec.encode(wire))
       const seq = Number(await commands.wireboxPublish(seqKey(message.topic), streamKey(message.topic), channelOf(message.topic), data, historySize, known.get(message.topic) ?? 0))
@@ -181,6 +193,7 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
       return seq
     },
     async listen (topic) {
+      checkTopic(topic)
       if (topics.has(topic)) return
       let ready!: () => void
       const state = { last: Number.MAX_SAFE_INTEGER, chain: new Promise<void>((resolve) => { ready = resolve }) }
@@ -200,6 +213,7 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
     },
     currentSeq,
     async history (topic, since): Promise<HistorySlice> {
+      checkTopic(topic)
       const current = await currentSeq(topic)
       const oldest = Date.now() - ttl
       const alive = (m: TopicMessage): boolean => m.timestamp >= oldest
