@@ -5,7 +5,10 @@
  * it once, in seq order. Redis is untrusted input: a pub/sub message is taken as it is only when
  * it carries the next seq and reads back well; anything else is checked against the topic's
  * counter and stream, which fill what they can, and what they cannot is reported as a gap
- * (PROTOCOL.md "Lost messages"). Malformed messages are dropped, counted and reported.
+ * (PROTOCOL.md "Lost messages"). Malformed messages are dropped, counted and reported. Every key
+ * expires once its topic has had no publish for the history TTL, except the counter of a topic
+ * some instance listens to, which that instance keeps (so seq never goes back for live
+ * subscribers).
  */
 import { Redis } from 'ioredis'
 import type { RedisOptions } from 'ioredis'
@@ -13,7 +16,7 @@ import { createMessagePackCodec } from '../core/msgpack-codec.js'
 import { HISTORY_DEFAULTS } from './broker.js'
 import type { Broker, BrokerListener, HistoryOptions, HistorySlice, TopicMessage } from './broker.js'
 import { isWellFormedTopic, MAX_TOPIC_BYTES } from './topic-name.js'
-import { PUBLISH } from './redis-scripts.js'
+import { PUBLISH, KEEP } from './redis-scripts.js'
 import { parseSeq, readEntry, readMessage, splitPublished, toWire, topicOfChannel } from './redis-wire.js'
 import type { Read } from './redis-wire.js'
 
@@ -23,18 +26,27 @@ export interface RedisBrokerOptions extends HistoryOptions {
   url?: string
   /** Key and channel prefix (default 'wirebox'). */
   prefix?: string
+  /**
+   * Messages older than this many ms are not replayed (default 300000: 5 minutes); also how long
+   * a topic's keys outlive its last publish (at least MIN_KEY_TTL_MS).
+   */
+  historyTtlMs?: number
   /** ioredis options for both connections (default: ioredis's, with unlimited reconnection). */
   redis?: RedisOptions
   /** Told about faults: malformed messages, gaps, failed Redis commands (default: ignored, but counted). */
   onError?: (error: Error) => void
 }
 
+/** The shortest lifetime of a topic's Redis keys after its last publish, in ms. */
+export const MIN_KEY_TTL_MS = 1000
+
 // Without Redis to confirm it, a pub/sub message is believed only this far ahead of the last seq.
 const MAX_UNCONFIRMED_JUMP = 1000
 const PAGE = 500
 
 type RedisWithScripts = Redis & {
-  wireboxPublish: (seqKey: string, streamKey: string, channel: string, data: Buffer, maxLen: number, floor: string) => Promise<string>
+  wireboxPublish: (seqKey: string, streamKey: string, channel: string, data: Buffer, maxLen: number, floor: string, ttlMs: number) => Promise<string>
+  wireboxKeep: (seqKey: string, floor: string, ttlMs: number) => Promise<string>
 }
 
 // Per listened topic: the last seq handed to the listener, and a chain that keeps deliveries in order.
@@ -54,11 +66,13 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
   const prefix = options.prefix ?? 'wirebox'
   const historySize = options.historySize ?? HISTORY_DEFAULTS.historySize
   const ttl = options.historyTtlMs ?? HISTORY_DEFAULTS.historyTtlMs
+  const keyTtl = Math.max(Math.ceil(ttl), MIN_KEY_TTL_MS)
   const report = options.onError ?? (() => {})
   const redisOptions: RedisOptions = { maxRetriesPerRequest: null, ...options.redis }
   const commands = new Redis(url, redisOptions) as RedisWithScripts
   const subscriber = new Redis(url, redisOptions)
   commands.defineCommand('wireboxPublish', { numberOfKeys: 2, lua: PUBLISH })
+  commands.defineCommand('wireboxKeep', { numberOfKeys: 1, lua: KEEP })
   commands.on('error', () => {}) // ioredis reconnects; commands wait in its offline queue
   subscriber.on('error', () => {})
   const codec = createMessagePackCodec()
@@ -182,6 +196,27 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
     for (const topic of topics.keys()) enqueue(topic, async (state) => { await catchUp(topic, state) })
   })
 
+  // Keeps the counters of listened topics alive, and finds what pub/sub did not bring.
+  let keeping = false
+  const keep = async (): Promise<void> => {
+    if (keeping || commands.status !== 'ready' || topics.size === 0) return
+    keeping = true
+    try {
+      const counters = await Promise.all([...topics.keys()].map(async (topic) => [topic, counterOf(await commands.wireboxKeep(seqKey(topic), String(known.get(topic) ?? 0), keyTtl))] as const))
+      for (const [topic, counter] of counters) {
+        const state = topics.get(topic)
+        if (state !== undefined && counter > state.last) enqueue(topic, async (s) => { await catchUp(topic, s, counter) })
+      }
+    } catch (err) {
+      report(err as Error)
+    } finally {
+      keeping = false
+    }
+  }
+  const keeper = setInterval(() => { keep().catch(report) }, Math.ceil(keyTtl / 3))
+  keeper.unref()
+  commands.on('ready', () => { keep().catch(report) })
+
   const currentSeq = async (topic: string): Promise<number> => {
     checkTopic(topic)
     const seq = Math.max(counterOf(await commands.get(seqKey(topic))), known.get(topic) ?? 0)
@@ -195,7 +230,7 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
     async publish (message) {
       checkTopic(message.topic)
       const data = Buffer.from(codec.encode(toWire(message)))
-      const reply = await commands.wireboxPublish(seqKey(message.topic), streamKey(message.topic), channelOf(message.topic), data, historySize, String(known.get(message.topic) ?? 0))
+      const reply = await commands.wireboxPublish(seqKey(message.topic), streamKey(message.topic), channelOf(message.topic), data, historySize, String(known.get(message.topic) ?? 0), keyTtl)
       const seq = parseSeq(String(reply))
       if (seq === undefined) throw new Error(`wirebox redis broker: the publish script answered ${String(reply)}, not a seq`)
       see(message.topic, seq)
@@ -254,6 +289,7 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
     },
     stats: () => ({ ...stats }),
     async close () {
+      clearInterval(keeper)
       topics.clear()
       subscriber.disconnect()
       commands.disconnect()
