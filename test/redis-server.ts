@@ -145,12 +145,6 @@ async function locate (): Promise<{ url: string } | { missing: string }> {
 const located = await locate()
 let reported = false
 
-/** The URL of this process's test Redis (throws the one line when there is none). */
-export function redisUrl (): string {
-  if ('missing' in located) throw new Error(located.missing)
-  return located.url
-}
-
 /**
  * Registers a tap test that needs Redis and hands it the URL. Without Redis the file gets one
  * failing test whose message says what is missing, instead of its Redis tests.
