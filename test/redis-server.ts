@@ -15,7 +15,8 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import type { RedisOptions } from 'ioredis'
 
-const MISSING = 'redis-server not found on PATH and REDIS_URL not set: install Debian\'s redis-server (apt-get install redis-server) or set REDIS_URL'
+const NOT_FOUND = 'redis-server not found on PATH'
+const INSTALL = 'install Debian\'s redis-server (apt-get install redis-server)'
 const READY_TIMEOUT_MS = 5000
 
 /** A redis-server child process on 127.0.0.1. */
@@ -67,7 +68,7 @@ async function spawnServer (port: number, logFile: string): Promise<ChildProcess
   const failed = new Promise<string>((resolve) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
       exited = true
-      resolve(err.code === 'ENOENT' ? MISSING : `redis-server did not start: ${err.message}`)
+      resolve(err.code === 'ENOENT' ? `${NOT_FOUND}: ${INSTALL}` : `redis-server did not start: ${err.message}`)
     })
     child.once('exit', (code) => {
       exited = true
@@ -138,7 +139,8 @@ async function locate (): Promise<{ url: string } | { missing: string }> {
   try {
     return { url: (await startRedisServer()).url }
   } catch (err) {
-    return { missing: (err as Error).message }
+    const { message } = err as Error
+    return { missing: message.startsWith(NOT_FOUND) ? `${NOT_FOUND} and REDIS_URL not set: ${INSTALL} or set REDIS_URL` : message }
   }
 }
 
