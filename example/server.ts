@@ -8,7 +8,7 @@
 import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
 import { Registry } from 'prom-client'
-import wirebox, { redisBroker } from '../lib/index.js'
+import wirebox from '../lib/index.js'
 import wireboxMetrics from '../lib/prometheus.js'
 import { protocol } from './protocol.js'
 import { SAMPLING_RATE, samples } from './ecg.js'
@@ -35,9 +35,10 @@ export interface EcgServerOptions {
 export async function buildServer (options: EcgServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? true })
   const redisUrl = options.redisUrl ?? process.env.REDIS_URL
+  // ioredis is loaded only when the example uses Redis.
   const broker = redisUrl === undefined || redisUrl === ''
     ? undefined
-    : redisBroker({ url: redisUrl, prefix: options.redisPrefix ?? 'wirebox-ecg', onError: (err) => app.log.warn({ err }, 'redis broker') })
+    : (await import('../lib/redis.js')).redisBroker({ url: redisUrl, prefix: options.redisPrefix ?? 'wirebox-ecg', onError: (err) => app.log.warn({ err }, 'redis broker') })
   await app.register(wirebox, broker === undefined ? {} : { broker })
   // wirebox's collectors join the application's registry (add collectDefaultMetrics and your own).
   const registry = new Registry()

@@ -1,4 +1,4 @@
-/** Test helpers: hand-built frames (no library code) and catalog-error assertions. */
+/** Test helpers: hand-built frames (no library code), catalog-error assertions, waiting for a condition. */
 import type { Test } from 'tap'
 import { crc32 } from '../lib/platform/node.js'
 import { isWireboxError } from '../lib/errors.js'
@@ -44,4 +44,13 @@ export async function rejectsWith (t: Test, fn: () => unknown, code: string, wir
   }
   t.fail(`expected ${code}, nothing was thrown`)
   return undefined
+}
+
+/** Resolves once `check()` holds; rejects after `ms` (default 5000). */
+export async function until (check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
 }

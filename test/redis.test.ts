@@ -1,37 +1,17 @@
 /**
- * Topics across instances through a real Redis (REDIS_URL, default redis://127.0.0.1:6379;
- * .ci/run makes sure one runs). Each test uses its own key prefix and removes its keys.
+ * Topics across instances through a real Redis (test/redis-server.ts: REDIS_URL, or a
+ * redis-server started for this file). Each test uses its own key prefix and removes its keys.
  */
-import { test } from 'tap'
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
-import { Redis } from 'ioredis'
 import { buildApp } from './plugin/fixture.js'
 import { buildServer } from '../example/server.js'
 import { TestClient, MessageType, listen, shutdown } from './plugin/test-client.js'
-import { redisBroker } from '../lib/index.js'
+import { redisBroker } from '../lib/redis.js'
 import type { Broker, SubscriptionAck } from '../lib/index.js'
 import type { FastifyInstance } from 'fastify'
+import { until } from './helpers.js'
+import { redisTest, redisClient, removeKeys, startRedisServer, testPrefix } from './redis-server.js'
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const until = async (check: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-const prefixOf = (): string => `wirebox-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
-
-async function cleanup (url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url)
-  const keys = await redis.keys(`${prefix}:*`)
-  if (keys.length > 0) await redis.del(...keys)
-  redis.disconnect()
-}
-
-async function instances (n: number, prefix: string, url = REDIS_URL, extra = {}): Promise<Array<{ app: FastifyInstance, base: string, broker: Broker }>> {
+async function instances (n: number, prefix: string, url: string, extra = {}): Promise<Array<{ app: FastifyInstance, base: string, broker: Broker }>> {
   const out = []
   for (let i = 0; i < n; i++) {
     const broker = redisBroker({ url, prefix, ...extra })
@@ -44,13 +24,13 @@ async function instances (n: number, prefix: string, url = REDIS_URL, extra = {}
 const seqsOf = (client: TestClient, topic: string): number[] =>
   client.ofType(MessageType.EVENT).filter((m) => m.envelope?.topic === topic).map((m) => m.envelope?.seq as number)
 
-test('three instances: a publish on any reaches subscribers on all, exactly once, with one Redis message, seq monotonic', async (t) => {
-  const prefix = prefixOf()
-  const nodes = await instances(3, prefix)
-  t.teardown(async () => { for (const n of nodes) await shutdown(n.app); await cleanup(REDIS_URL, prefix) })
+redisTest('three instances: a publish on any reaches subscribers on all, exactly once, with one Redis message, seq monotonic', async (t, url) => {
+  const prefix = testPrefix()
+  const nodes = await instances(3, prefix, url)
+  t.teardown(async () => { for (const n of nodes) await shutdown(n.app); await removeKeys(url, prefix) })
   const clients = await Promise.all(nodes.map(async (n, i) => await TestClient.connect(`${n.base}/ws?encoding=${i === 1 ? 'json' : 'messagepack'}`)))
   for (const c of clients) t.equal((await c.subscribe('room')).type, MessageType.SUBSCRIPTION_ACK)
-  const spy = new Redis(REDIS_URL)
+  const spy = redisClient(url)
   let redisMessages = 0
   await spy.subscribe(`${prefix}:msg:room`)
   spy.on('message', () => { redisMessages++ })
@@ -68,11 +48,11 @@ test('three instances: a publish on any reaches subscribers on all, exactly once
   spy.disconnect()
 })
 
-test('the instance a client was on dies: reconnecting elsewhere with since recovers everything, no gap, no duplicate', async (t) => {
-  const prefix = prefixOf()
-  const [a, b] = await instances(2, prefix)
+redisTest('the instance a client was on dies: reconnecting elsewhere with since recovers everything, no gap, no duplicate', async (t, url) => {
+  const prefix = testPrefix()
+  const [a, b] = await instances(2, prefix, url)
   if (a === undefined || b === undefined) throw new Error('no instances')
-  t.teardown(async () => { await shutdown(b.app); await cleanup(REDIS_URL, prefix) })
+  t.teardown(async () => { await shutdown(b.app); await removeKeys(url, prefix) })
   const onA = await TestClient.connect(`${a.base}/ws?encoding=messagepack`)
   await onA.subscribe('ward')
   for (let i = 1; i <= 5; i++) await b.app.wirebox.publish('ward', 'chat.echo', { room: 'w', text: String(i) })
@@ -89,15 +69,15 @@ test('the instance a client was on dies: reconnecting elsewhere with since recov
   t.same([...seqsOf(onA, 'ward'), ...seqsOf(onB, 'ward')], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'together: every message exactly once')
 })
 
-test('the typed client resumes by itself after its server restarts, with what other instances published meanwhile', async (t) => {
-  const prefix = prefixOf()
-  const [a, b] = await instances(2, prefix)
+redisTest('the typed client resumes by itself after its server restarts, with what other instances published meanwhile', async (t, url) => {
+  const prefix = testPrefix()
+  const [a, b] = await instances(2, prefix, url)
   if (a === undefined || b === undefined) throw new Error('no instances')
   const port = Number(new URL(a.base.replace('ws', 'http')).port)
   const { createClient } = await import('../lib/client/node.js')
   const client = createClient(`${a.base}/ws`, { reconnect: { initialDelayMs: 20, maxDelayMs: 50 } })
   const restarted: { app?: FastifyInstance } = {}
-  t.teardown(async () => { client.close(); await shutdown(b.app); if (restarted.app !== undefined) await shutdown(restarted.app); await cleanup(REDIS_URL, prefix) })
+  t.teardown(async () => { client.close(); await shutdown(b.app); if (restarted.app !== undefined) await shutdown(restarted.app); await removeKeys(url, prefix) })
   const seen: number[] = []
   client.on('chat.echo' as never, (_p: unknown, meta: { seq?: number }) => { seen.push(meta.seq ?? -1) })
   await client.subscribe('resume')
@@ -105,7 +85,7 @@ test('the typed client resumes by itself after its server restarts, with what ot
   await until(() => seen.length === 3)
   await shutdown(a.app)
   for (let i = 0; i < 4; i++) await b.app.wirebox.publish('resume', 'chat.echo', { room: 'r', text: 'y' })
-  restarted.app = await buildApp({ broker: redisBroker({ url: REDIS_URL, prefix }) })
+  restarted.app = await buildApp({ broker: redisBroker({ url, prefix }) })
   await restarted.app.listen({ port, host: '127.0.0.1' })
   await until(() => seen.length >= 7)
   await b.app.wirebox.publish('resume', 'chat.echo', { room: 'r', text: 'z' })
@@ -113,29 +93,14 @@ test('the typed client resumes by itself after its server restarts, with what ot
   t.same(seen, [1, 2, 3, 4, 5, 6, 7, 8], 'replayed from Redis on resubscription, then live')
 })
 
-async function freePort (): Promise<number> {
-  return await new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-function startRedis (port: number): ChildProcess {
-  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-}
-
-test('Redis restarted during publishing: nothing silently lost, seq stays monotonic; malformed messages are dropped and counted', async (t) => {
-  const port = await freePort()
-  const url = `redis://127.0.0.1:${port}`
-  let redis = startRedis(port)
-  t.teardown(() => { redis.kill('SIGKILL') })
-  const probe = new Redis(url, { maxRetriesPerRequest: null })
-  probe.on('error', () => {}) // it reconnects after the restart
+redisTest('Redis restarted during publishing: nothing silently lost, seq stays monotonic; malformed messages are dropped and counted', async (t) => {
+  // A server of its own: this test kills it.
+  const server = await startRedisServer()
+  t.teardown(() => server.stop())
+  const probe = redisClient(server.url)
   await probe.ping()
-  const prefix = prefixOf()
-  const nodes = await instances(2, prefix, url, { redis: { retryStrategy: () => 50 } })
+  const prefix = testPrefix()
+  const nodes = await instances(2, prefix, server.url, { redis: { retryStrategy: () => 50 } })
   const [a, b] = nodes
   if (a === undefined || b === undefined) throw new Error('no instances')
   t.teardown(async () => { probe.disconnect(); for (const n of nodes) await shutdown(n.app) })
@@ -143,11 +108,7 @@ test('Redis restarted during publishing: nothing silently lost, seq stays monoto
   await client.subscribe('vitals')
   const publishes: Array<Promise<{ seq: number }>> = []
   for (let i = 0; i < 30; i++) {
-    if (i === 10) {
-      redis.kill('SIGKILL')
-      await new Promise((resolve) => setTimeout(resolve, 300))
-      redis = startRedis(port)
-    }
+    if (i === 10) await server.restart(300)
     publishes.push(a.app.wirebox.publish('vitals', 'chat.echo', { room: 'v', text: String(i) }))
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
@@ -175,12 +136,12 @@ test('Redis restarted during publishing: nothing silently lost, seq stays monoto
   t.pass('still delivering after malformed messages')
 })
 
-test('the example shares topics through Redis: ecg.annotate on one instance reaches subscribers on the other', async (t) => {
-  const prefix = prefixOf()
-  const one = await buildServer({ logger: false, redisUrl: REDIS_URL, redisPrefix: prefix })
-  const two = await buildServer({ logger: false, redisUrl: REDIS_URL, redisPrefix: prefix })
+redisTest('the example shares topics through Redis: ecg.annotate on one instance reaches subscribers on the other', async (t, url) => {
+  const prefix = testPrefix()
+  const one = await buildServer({ logger: false, redisUrl: url, redisPrefix: prefix })
+  const two = await buildServer({ logger: false, redisUrl: url, redisPrefix: prefix })
   const [base1, base2] = [await listen(one), await listen(two)]
-  t.teardown(async () => { await shutdown(one); await shutdown(two); await cleanup(REDIS_URL, prefix) })
+  t.teardown(async () => { await shutdown(one); await shutdown(two); await removeKeys(url, prefix) })
   const watcher = await TestClient.connect(`${base2}/ws?encoding=messagepack`)
   await watcher.subscribe('ecg/shared')
   const annotator = await TestClient.connect(`${base1}/ws?encoding=json`)

@@ -1,16 +1,24 @@
 /**
  * The Redis broker (ioredis): several Fastify instances share topics. One Lua script per publish
- * assigns the seq (INCR, never below what any instance has seen), appends to the topic's Redis
- * Stream (the history, MAXLEN-bounded) and PUBLISHes once; each instance listening to the topic
- * receives it once, in seq order. A gap (a lost pub/sub message, a reconnection) is filled from
- * the stream; what the stream no longer has is reported as a gap. Malformed messages are dropped
- * and counted.
+ * assigns the seq (never below what any instance has seen), appends to the topic's Redis Stream
+ * (the history, MAXLEN-bounded) and PUBLISHes once; each instance listening to the topic receives
+ * it once, in seq order. Redis is untrusted input: a pub/sub message is taken as it is only when
+ * it carries the next seq and reads back well; anything else is checked against the topic's
+ * counter and stream, which fill what they can, and what they cannot is reported as a gap
+ * (PROTOCOL.md "Lost messages"). Malformed messages are dropped, counted and reported. Every key
+ * expires once its topic has had no publish for the history TTL, except the counter of a topic
+ * some instance listens to, which that instance keeps (so seq never goes back for live
+ * subscribers).
  */
 import { Redis } from 'ioredis'
 import type { RedisOptions } from 'ioredis'
 import { createMessagePackCodec } from '../core/msgpack-codec.js'
 import { HISTORY_DEFAULTS } from './broker.js'
 import type { Broker, BrokerListener, HistoryOptions, HistorySlice, TopicMessage } from './broker.js'
+import { isWellFormedTopic, MAX_TOPIC_BYTES } from '../topics/topic-name.js'
+import { PUBLISH, KEEP } from './redis-scripts.js'
+import { parseSeq, readEntry, readMessage, splitPublished, toWire, topicOfChannel } from './redis-wire.js'
+import type { Read } from './redis-wire.js'
 
 /** Options of the Redis broker. */
 export interface RedisBrokerOptions extends HistoryOptions {
@@ -18,40 +26,38 @@ export interface RedisBrokerOptions extends HistoryOptions {
   url?: string
   /** Key and channel prefix (default 'wirebox'). */
   prefix?: string
+  /**
+   * Messages older than this many ms are not replayed (default 300000: 5 minutes); also how long
+   * a topic's keys outlive its last publish (at least MIN_KEY_TTL_MS).
+   */
+  historyTtlMs?: number
   /** ioredis options for both connections (default: ioredis's, with unlimited reconnection). */
   redis?: RedisOptions
-  /** Told about faults: malformed messages, gaps, failed replays (default: ignored, but counted). */
+  /** Told about faults: malformed messages, gaps, failed Redis commands (default: ignored, but counted). */
   onError?: (error: Error) => void
 }
 
-// KEYS: seq key, stream key. ARGV: channel, message bytes, MAXLEN, lowest acceptable seq - 1.
-const PUBLISH = `
-local seq = redis.call('INCR', KEYS[1])
-local floor = tonumber(ARGV[4])
-local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-if last[1] then
-  local lastSeq = tonumber(string.match(last[1][1], '^(%d+)'))
-  if lastSeq > floor then floor = lastSeq end
-end
-if seq <= floor then
-  seq = floor + 1
-  redis.call('SET', KEYS[1], seq)
-end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], seq .. '-0', 'm', ARGV[2])
-redis.call('PUBLISH', ARGV[1], seq .. ':' .. ARGV[2])
-return seq
-`
+/** The shortest lifetime of a topic's Redis keys after its last publish, in ms. */
+export const MIN_KEY_TTL_MS = 1000
 
-interface Wire {
-  e: string
-  p: unknown
-  t: number
-  r: boolean
-  a: boolean
+// Without Redis to confirm it, a pub/sub message is believed only this far ahead of the last seq.
+const MAX_UNCONFIRMED_JUMP = 1000
+const PAGE = 500
+
+type RedisWithScripts = Redis & {
+  wireboxPublish: (seqKey: string, streamKey: string, channel: string, data: Buffer, maxLen: number, floor: string, ttlMs: number) => Promise<string>
+  wireboxKeep: (seqKey: string, floor: string, ttlMs: number) => Promise<string>
 }
 
-type RedisWithPublish = Redis & {
-  wireboxPublish: (seqKey: string, streamKey: string, channel: string, data: Buffer, maxLen: number, floor: number) => Promise<number>
+// Per listened topic: the last seq handed to the listener, and a chain that keeps deliveries in order.
+interface TopicState {
+  last: number
+  chain: Promise<void>
+}
+
+/** Throws the TypeError for a topic no Redis key may be made of. */
+function checkTopic (topic: string): void {
+  if (!isWellFormedTopic(topic)) throw new TypeError(`wirebox redis broker: a topic must be well-formed UTF-16 (no lone surrogate) of 1 to ${MAX_TOPIC_BYTES} UTF-8 bytes`)
 }
 
 /** Creates the Redis broker; the connections open at once and reconnect by themselves. */
@@ -60,11 +66,13 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
   const prefix = options.prefix ?? 'wirebox'
   const historySize = options.historySize ?? HISTORY_DEFAULTS.historySize
   const ttl = options.historyTtlMs ?? HISTORY_DEFAULTS.historyTtlMs
+  const keyTtl = Math.max(Math.ceil(ttl), MIN_KEY_TTL_MS)
   const report = options.onError ?? (() => {})
   const redisOptions: RedisOptions = { maxRetriesPerRequest: null, ...options.redis }
-  const commands = new Redis(url, redisOptions) as RedisWithPublish
+  const commands = new Redis(url, redisOptions) as RedisWithScripts
   const subscriber = new Redis(url, redisOptions)
   commands.defineCommand('wireboxPublish', { numberOfKeys: 2, lua: PUBLISH })
+  commands.defineCommand('wireboxKeep', { numberOfKeys: 1, lua: KEEP })
   commands.on('error', () => {}) // ioredis reconnects; commands wait in its offline queue
   subscriber.on('error', () => {})
   const codec = createMessagePackCodec()
@@ -72,100 +80,146 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
   const seqKey = (topic: string): string => `${prefix}:seq:${topic}`
   const streamKey = (topic: string): string => `${prefix}:stream:${topic}`
   const channelOf = (topic: string): string => `${prefix}:msg:${topic}`
-  const channelPrefix = `${prefix}:msg:`
+  const channelPrefix = Buffer.from(`${prefix}:msg:`)
 
   let listener: BrokerListener | undefined
-  // Per listened topic: the last seq delivered here, and a chain that keeps deliveries in order.
-  const topics = new Map<string, { last: number, chain: Promise<void> }>()
-  const known = new Map<string, number>() // the highest seq this instance has seen per topic
+  const topics = new Map<string, TopicState>()
+  const known = new Map<string, number>() // the highest seq this instance has seen confirmed, per topic
 
   const see = (topic: string, seq: number): void => {
     if (seq > (known.get(topic) ?? 0)) known.set(topic, seq)
   }
-
-  const decode = (topic: string, seq: number, data: Buffer): TopicMessage | undefined => {
-    try {
-      const wire = codec.decode(data) as Wire
-      if (typeof wire !== 'object' || wire === null || typeof wire.e !== 'string' || typeof wire.t !== 'number') throw new Error('not a wirebox topic message')
-      return { topic, seq, eventType: wire.e, payload: wire.p, timestamp: wire.t, priority: wire.r === true, ack: wire.a === true }
-    } catch (err) {
-      stats.malformed++
-      report(new Error(`wirebox redis broker: malformed message on ${topic} dropped: ${(err as Error).message}`))
-      return undefined
-    }
+  const malformed = (topic: string, why: string): void => {
+    stats.malformed++
+    report(new Error(`wirebox redis broker: malformed message on ${topic} dropped: ${why}`))
   }
+  const counterOf = (value: string | null): number => value === null || value === '0' ? 0 : parseSeq(value) ?? 0
 
-  const range = async (topic: string, from: number, to: number | '+'): Promise<TopicMessage[]> => {
-    const entries = await commands.xrangeBuffer(streamKey(topic), `${from}-0`, to === '+' ? '+' : `${to}-0`, 'COUNT', historySize)
-    const out: TopicMessage[] = []
-    for (const [id, fields] of entries) {
-      const seq = Number.parseInt(id.toString(), 10)
-      const data = fields[1]
-      const message = data === undefined ? undefined : decode(topic, seq, data)
-      if (message !== undefined) out.push(message)
-    }
-    return out
-  }
-
-  /** Delivers `message`, first filling any gap before it from the stream. */
-  const deliver = async (topic: string, message: TopicMessage | undefined, upTo: number): Promise<void> => {
-    const state = topics.get(topic)
-    if (state === undefined || upTo <= state.last) return
-    if (upTo > state.last + 1) {
-      const missing = await range(topic, state.last + 1, message === undefined ? '+' : upTo - 1)
-      for (const m of missing) {
-        if (m.seq <= state.last) continue
-        if (m.seq > state.last + 1) {
-          stats.gaps++
-          listener?.gap(topic, state.last + 1, m.seq - 1)
-        }
-        stats.replayed++
-        state.last = m.seq
-        see(topic, m.seq)
-        listener?.message(m)
-      }
-      if (message !== undefined && state.last < message.seq - 1) {
-        stats.gaps++
-        listener?.gap(topic, state.last + 1, message.seq - 1)
-      }
-    }
-    if (message === undefined || message.seq <= state.last) return
+  /** Hands `message` to the listener, telling it first about the seqs missing before it. */
+  const hand = (topic: string, state: TopicState, message: TopicMessage): void => {
+    if (message.seq > state.last + 1) gap(topic, state, message.seq - 1)
     state.last = message.seq
     see(topic, message.seq)
     listener?.message(message)
   }
-
-  const enqueue = (topic: string, work: () => Promise<void>): void => {
-    const state = topics.get(topic)
-    if (state === undefined) return
-    state.chain = state.chain.then(work).catch((err: Error) => report(err))
+  /** Reports seqs last + 1 to `to` as lost and moves past them. */
+  const gap = (topic: string, state: TopicState, to: number): void => {
+    stats.gaps++
+    listener?.gap(topic, state.last + 1, to)
+    state.last = to
+    see(topic, to)
   }
 
-  subscriber.on('messageBuffer', (channelBuffer: Buffer, payload: Buffer) => {
-    const channel = channelBuffer.toString()
-    if (!channel.startsWith(channelPrefix)) return
-    const topic = channel.slice(channelPrefix.length)
-    const colon = payload.indexOf(0x3a)
-    const seq = colon > 0 && colon < 17 ? Number(payload.subarray(0, colon).toString()) : NaN
-    if (!Number.isSafeInteger(seq) || seq < 1) {
-      stats.malformed++
-      report(new Error(`wirebox redis broker: malformed message on ${topic} dropped: no seq`))
+  /** The stream's entries with seq from `from` to `to` (the newest when undefined), read back and checked. */
+  const readStream = async (topic: string, from: number, to?: number): Promise<Read[]> => {
+    const out: Read[] = []
+    let start = `${from}-0`
+    for (;;) {
+      const entries = await commands.xrangeBuffer(streamKey(topic), start, to === undefined ? '+' : `${to}-0`, 'COUNT', PAGE)
+      for (const [id, fields] of entries) {
+        const read = readEntry(codec, topic, id, fields)
+        if (read === undefined) malformed(topic, `stream entry ${id.toString('latin1')} has no valid seq`)
+        else if ('malformed' in read) malformed(topic, `stream entry ${read.seq}: ${read.malformed}`)
+        if (read !== undefined) out.push(read)
+      }
+      const last = entries.at(-1)
+      if (last === undefined || entries.length < PAGE) return out
+      start = `(${last[0].toString('latin1')}`
+    }
+  }
+
+  /**
+   * Brings a topic up to `upTo` (as far as Redis has it when undefined) from its counter and
+   * stream: delivers what they hold, reports the rest as a gap. `incoming`, a message from
+   * pub/sub, is delivered only if Redis confirms its seq. Returns whether Redis confirmed `upTo`.
+   */
+  const catchUp = async (topic: string, state: TopicState, upTo?: number, incoming?: TopicMessage): Promise<boolean> => {
+    const [counter, entries] = await Promise.all([commands.get(seqKey(topic)), readStream(topic, state.last + 1, upTo)])
+    const top = Math.max(counterOf(counter), entries.at(-1)?.seq ?? 0)
+    const target = upTo === undefined ? top : Math.min(upTo, top)
+    for (const entry of entries) {
+      if (entry.seq > target) break
+      if (entry.seq <= state.last || !('message' in entry)) continue
+      if (entry.seq !== incoming?.seq) stats.replayed++
+      hand(topic, state, entry.message)
+    }
+    if (incoming !== undefined && incoming.seq <= target && incoming.seq > state.last) hand(topic, state, incoming)
+    if (target > state.last) gap(topic, state, target)
+    return upTo === undefined || target >= upTo
+  }
+
+  /** A message from pub/sub (`read`), in this topic's chain. */
+  const receive = async (topic: string, state: TopicState, read: Read): Promise<void> => {
+    const message = 'message' in read ? read.message : undefined
+    if (read.seq <= state.last) {
+      if (message === undefined) malformed(topic, `seq ${read.seq}: ${(read as { malformed: string }).malformed}`)
       return
     }
-    const message = decode(topic, seq, payload.subarray(colon + 1))
-    see(topic, seq)
-    // A malformed message still moves the seq on: the gap logic must not ask for it again.
-    enqueue(topic, async () => await deliver(topic, message, seq))
+    if (message !== undefined && read.seq === state.last + 1) return hand(topic, state, message)
+    let confirmed: boolean
+    try {
+      confirmed = await catchUp(topic, state, read.seq, message)
+    } catch (err) {
+      report(err as Error)
+      // Redis cannot say what is missing: a readable message not too far ahead is delivered
+      // after a gap notice; anything else waits for the next message to try again.
+      if (message !== undefined && read.seq - state.last <= MAX_UNCONFIRMED_JUMP) hand(topic, state, message)
+      else if (message === undefined) malformed(topic, `seq ${read.seq}: ${(read as { malformed: string }).malformed}`)
+      return
+    }
+    if (!confirmed) malformed(topic, `seq ${read.seq} is beyond the topic's counter in Redis`)
+  }
+
+  /** Runs `work` in the topic's chain, unless the topic is no longer listened to by then. */
+  const enqueue = (topic: string, work: (state: TopicState) => Promise<void>): void => {
+    const state = topics.get(topic)
+    if (state === undefined) return
+    state.chain = state.chain.then(async () => { if (topics.get(topic) === state) await work(state) }).catch((err: Error) => report(err))
+  }
+
+  subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
+    const topic = topicOfChannel(channelPrefix, channel)
+    if (topic === undefined) {
+      stats.malformed++
+      report(new Error(`wirebox redis broker: message on channel ${channel.toString('hex')}, which is no topic's, dropped`))
+      return
+    }
+    if (!topics.has(topic)) return
+    const published = splitPublished(payload)
+    if (published === undefined) return malformed(topic, 'no seq')
+    const read = readMessage(codec, topic, published.seq, published.data)
+    enqueue(topic, async (state) => await receive(topic, state, read))
   })
 
   // After a reconnection, what was published meanwhile is replayed from the streams.
   subscriber.on('ready', () => {
-    for (const topic of topics.keys()) enqueue(topic, async () => await deliver(topic, undefined, Number.MAX_SAFE_INTEGER))
+    for (const topic of topics.keys()) enqueue(topic, async (state) => { await catchUp(topic, state) })
   })
 
+  // Keeps the counters of listened topics alive, and finds what pub/sub did not bring.
+  let keeping = false
+  const keep = async (): Promise<void> => {
+    if (keeping || commands.status !== 'ready' || topics.size === 0) return
+    keeping = true
+    try {
+      const counters = await Promise.all([...topics.keys()].map(async (topic) => [topic, counterOf(await commands.wireboxKeep(seqKey(topic), String(known.get(topic) ?? 0), keyTtl))] as const))
+      for (const [topic, counter] of counters) {
+        const state = topics.get(topic)
+        if (state !== undefined && counter > state.last) enqueue(topic, async (s) => { await catchUp(topic, s, counter) })
+      }
+    } catch (err) {
+      report(err as Error)
+    } finally {
+      keeping = false
+    }
+  }
+  const keeper = setInterval(() => { keep().catch(report) }, Math.ceil(keyTtl / 3))
+  keeper.unref()
+  commands.on('ready', () => { keep().catch(report) })
+
   const currentSeq = async (topic: string): Promise<number> => {
-    const value = await commands.get(seqKey(topic))
-    const seq = Math.max(value === null ? 0 : Number(value), known.get(topic) ?? 0)
+    checkTopic(topic)
+    const seq = Math.max(counterOf(await commands.get(seqKey(topic))), known.get(topic) ?? 0)
     see(topic, seq)
     return seq
   }
@@ -174,22 +228,29 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
     name: 'redis',
     attach (l) { listener = l },
     async publish (message) {
-      const wire: Wire = { e: message.eventType, p: message.payload, t: message.timestamp, r: message.priority, a: message.ack }
-      const data = Buffer.from(codec.encode(wire))
-      const seq = Number(await commands.wireboxPublish(seqKey(message.topic), streamKey(message.topic), channelOf(message.topic), data, historySize, known.get(message.topic) ?? 0))
+      checkTopic(message.topic)
+      const data = Buffer.from(codec.encode(toWire(message)))
+      const reply = await commands.wireboxPublish(seqKey(message.topic), streamKey(message.topic), channelOf(message.topic), data, historySize, String(known.get(message.topic) ?? 0), keyTtl)
+      const seq = parseSeq(String(reply))
+      if (seq === undefined) throw new Error(`wirebox redis broker: the publish script answered ${String(reply)}, not a seq`)
       see(message.topic, seq)
       return seq
     },
     async listen (topic) {
+      checkTopic(topic)
       if (topics.has(topic)) return
       let ready!: () => void
-      const state = { last: Number.MAX_SAFE_INTEGER, chain: new Promise<void>((resolve) => { ready = resolve }) }
+      const state: TopicState = { last: Number.MAX_SAFE_INTEGER, chain: new Promise<void>((resolve) => { ready = resolve }) }
       topics.set(topic, state)
       try {
         // A SUBSCRIBE sent before ioredis's ready check completes is lost with that connection.
         if (subscriber.status !== 'ready') await new Promise((resolve) => subscriber.once('ready', resolve))
         await subscriber.subscribe(channelOf(topic))
         state.last = await currentSeq(topic)
+      } catch (err) {
+        // Not listening after all: a later listen tries again.
+        if (topics.get(topic) === state) topics.delete(topic)
+        throw err
       } finally {
         ready()
       }
@@ -200,20 +261,35 @@ export function redisBroker (options: RedisBrokerOptions = {}): Broker {
     },
     currentSeq,
     async history (topic, since): Promise<HistorySlice> {
+      checkTopic(topic)
+      if (!Number.isSafeInteger(since) || since < 0) throw new TypeError('wirebox redis broker: since must be a non-negative integer')
       const current = await currentSeq(topic)
-      const oldest = Date.now() - ttl
-      const alive = (m: TopicMessage): boolean => m.timestamp >= oldest
-      const messages = since >= current ? [] : (await range(topic, since + 1, '+')).filter(alive)
-      let firstSeq = messages[0]?.seq ?? current + 1
-      if (since > current) {
-        const [oldest] = await commands.xrange(streamKey(topic), '-', '+', 'COUNT', 1)
-        if (oldest !== undefined) firstSeq = Number.parseInt(oldest[0], 10)
+      if (since >= current) {
+        let firstSeq = current + 1
+        if (since > current) {
+          const [oldest] = await commands.xrange(streamKey(topic), '-', '+', 'COUNT', 1)
+          firstSeq = parseSeq(oldest?.[0].replace(/-0$/, '') ?? '') ?? firstSeq
+        }
+        return { messages: [], currentSeq: current, firstSeq, complete: since === current }
       }
-      const complete = since <= current && (since === current || (messages[0]?.seq === since + 1))
-      return { messages: messages.filter((m) => m.seq <= current), currentSeq: current, firstSeq, complete }
+      // Replayed: the readable, young enough messages up to the current seq, without a hole.
+      const oldest = Date.now() - ttl
+      const messages: TopicMessage[] = []
+      for (const read of await readStream(topic, since + 1, current)) {
+        if (!('message' in read) || read.message.timestamp < oldest) {
+          messages.length = 0
+          continue
+        }
+        if (messages.length > 0 && read.seq !== (messages.at(-1) as TopicMessage).seq + 1) messages.length = 0
+        messages.push(read.message)
+      }
+      if (messages.at(-1)?.seq !== current) messages.length = 0
+      const firstSeq = messages[0]?.seq ?? current + 1
+      return { messages, currentSeq: current, firstSeq, complete: firstSeq === since + 1 }
     },
     stats: () => ({ ...stats }),
     async close () {
+      clearInterval(keeper)
       topics.clear()
       subscriber.disconnect()
       commands.disconnect()

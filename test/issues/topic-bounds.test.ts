@@ -162,7 +162,7 @@ test('topic names: lone surrogates, empty and over-long names are refused at SUB
   const app = await buildApp()
   t.teardown(async () => await shutdown(app))
   const client = await TestClient.inject(app, '/ws?encoding=json')
-  for (const topic of ['ecg/x\ud800', 'ecg/\udc00y', '', 'x'.repeat(1025), 'é'.repeat(513)]) {
+  for (const topic of ['ecg/x\ud800', 'ecg/\udc00y', '', 'x'.repeat(3073), 'é'.repeat(1537)]) {
     const answer = await client.subscribe(topic)
     t.equal(answer.type, MessageType.ERROR, `SUBSCRIBE ${JSON.stringify(topic.slice(0, 12))}: refused`)
     t.equal(codeOf(answer), topic === '' ? 0x200 : 0x200)

@@ -2,8 +2,9 @@ import { test } from 'tap'
 import { buildApp } from './fixture.js'
 import { TestClient, MessageType, Flag, shutdown, listen } from './test-client.js'
 import type { ErrorPayload, SubscriptionAck, WireboxConnection } from '../../lib/index.js'
-import { redisBroker } from '../../lib/index.js'
-import { Redis } from 'ioredis'
+import { redisBroker } from '../../lib/redis.js'
+import type { Test } from 'tap'
+import { redisTest, removeKeys, testPrefix } from '../redis-server.js'
 
 test('SUBSCRIBE, publish to every variant once, UNSUBSCRIBE', async (t) => {
   const app = await buildApp()
@@ -102,47 +103,45 @@ test('publish with ack resolves after the version-3 subscribers acknowledge', as
   t.match(result, { delivered: 1, acked: 1, dropped: 1 }, 'one ACKed, one silent until the timeout')
 })
 
-for (const brokerName of ['memory', 'redis'] as const) {
-  test(`fan-out to a slow consumer among fast ones (${brokerName} broker): its buffer stays bounded, the others get everything`, async (t) => {
-    const highWaterMark = 256 * 1024
-    const prefix = `wirebox-test-slow-${process.pid}-${Date.now()}`
-    const broker = brokerName === 'redis' ? redisBroker({ prefix }) : undefined
-    const app = await buildApp({ backpressure: { highWaterMark, policy: 'drop' }, validateOutgoing: false, ...(broker === undefined ? {} : { broker }) })
-    const base = await listen(app)
-    t.teardown(async () => {
-      await shutdown(app)
-      if (broker !== undefined) {
-        const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
-        const keys = await redis.keys(`${prefix}:*`)
-        if (keys.length > 0) await redis.del(...keys)
-        redis.disconnect()
-      }
-    })
-    const fast = await Promise.all([1, 2, 3].map(async () => await TestClient.connect(`${base}/ws?encoding=messagepack&compression=none`)))
-    const slow = await TestClient.connect(`${base}/ws?encoding=messagepack&compression=none`)
-    for (const c of [...fast, slow]) await c.subscribe('firehose')
-    const socket = (slow.ws as unknown as { _socket: { pause: () => void, resume: () => void } })._socket
-    socket.pause()
-    const [f1, f2, f3, slowServer] = [...app.wirebox.connections] as WireboxConnection[]
-    const fastServers = [f1, f2, f3] as WireboxConnection[]
-    const values = Array.from({ length: 8000 }, (_, i) => i + 0.5) // ~72 KB
-    let maxBuffered = 0
-    for (let i = 0; i < 150; i++) {
-      const result = await app.wirebox.publish('firehose', 'bulk.data', { values }, { priority: i % 50 === 0 })
-      t.equal(result.encodings, 1, 'one encoding for four sockets of one variant')
-      maxBuffered = Math.max(maxBuffered, (slowServer as WireboxConnection).socket.bufferedAmount)
-      // A publisher at a pace the fast consumers keep up with.
-      while (fastServers.some((c) => c.socket.bufferedAmount > highWaterMark / 2)) await new Promise((resolve) => setTimeout(resolve, 1))
-    }
-    for (const c of fast) await c.next(() => c.ofType(MessageType.EVENT).length === 150, 10_000)
-    for (const c of fast) t.same(c.ofType(MessageType.EVENT).map((m) => m.envelope?.seq), Array.from({ length: 150 }, (_, i) => i + 1), 'a fast subscriber got every message in order')
-    t.ok(maxBuffered < highWaterMark + 4 * 80_000, `the slow socket's buffer stayed bounded (max ${maxBuffered} bytes)`)
-    const dropped = app.wirebox.metrics().total.dropped
-    t.ok(dropped > 0, `${dropped} non-priority messages to the slow socket were held back and counted`)
-    socket.resume()
-    // Held back, not lost: once it reads again, it catches up from history.
-    await slow.next(() => slow.ofType(MessageType.EVENT).length === 150, 10_000)
-    t.equal(slow.ofType(MessageType.EVENT).filter((m) => (m.flags & Flag.PRIORITY) !== 0).length, 3, 'the PRIORITY messages reached the slow one too')
-    t.same(slow.ofType(MessageType.EVENT).map((m) => m.envelope?.seq), Array.from({ length: 150 }, (_, i) => i + 1), 'everything, in order, once')
+/** Fan-out to a slow consumer among fast ones, through the memory broker or (with `redisUrl`) Redis. */
+async function slowConsumer (t: Test, redisUrl?: string): Promise<void> {
+  const highWaterMark = 256 * 1024
+  const prefix = testPrefix('slow')
+  const broker = redisUrl === undefined ? undefined : redisBroker({ url: redisUrl, prefix })
+  const app = await buildApp({ backpressure: { highWaterMark, policy: 'drop' }, validateOutgoing: false, ...(broker === undefined ? {} : { broker }) })
+  const base = await listen(app)
+  t.teardown(async () => {
+    await shutdown(app)
+    if (redisUrl !== undefined) await removeKeys(redisUrl, prefix)
   })
+  const fast = await Promise.all([1, 2, 3].map(async () => await TestClient.connect(`${base}/ws?encoding=messagepack&compression=none`)))
+  const slow = await TestClient.connect(`${base}/ws?encoding=messagepack&compression=none`)
+  for (const c of [...fast, slow]) await c.subscribe('firehose')
+  const socket = (slow.ws as unknown as { _socket: { pause: () => void, resume: () => void } })._socket
+  socket.pause()
+  const [f1, f2, f3, slowServer] = [...app.wirebox.connections] as WireboxConnection[]
+  const fastServers = [f1, f2, f3] as WireboxConnection[]
+  const values = Array.from({ length: 8000 }, (_, i) => i + 0.5) // ~72 KB
+  let maxBuffered = 0
+  for (let i = 0; i < 150; i++) {
+    const result = await app.wirebox.publish('firehose', 'bulk.data', { values }, { priority: i % 50 === 0 })
+    t.equal(result.encodings, 1, 'one encoding for four sockets of one variant')
+    maxBuffered = Math.max(maxBuffered, (slowServer as WireboxConnection).socket.bufferedAmount)
+    // A publisher at a pace the fast consumers keep up with.
+    while (fastServers.some((c) => c.socket.bufferedAmount > highWaterMark / 2)) await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+  for (const c of fast) await c.next(() => c.ofType(MessageType.EVENT).length === 150, 10_000)
+  for (const c of fast) t.same(c.ofType(MessageType.EVENT).map((m) => m.envelope?.seq), Array.from({ length: 150 }, (_, i) => i + 1), 'a fast subscriber got every message in order')
+  t.ok(maxBuffered < highWaterMark + 4 * 80_000, `the slow socket's buffer stayed bounded (max ${maxBuffered} bytes)`)
+  const dropped = app.wirebox.metrics().total.dropped
+  t.ok(dropped > 0, `${dropped} non-priority messages to the slow socket were held back and counted`)
+  socket.resume()
+  // Held back, not lost: once it reads again, it catches up from history.
+  await slow.next(() => slow.ofType(MessageType.EVENT).length === 150, 10_000)
+  t.equal(slow.ofType(MessageType.EVENT).filter((m) => (m.flags & Flag.PRIORITY) !== 0).length, 3, 'the PRIORITY messages reached the slow one too')
+  t.same(slow.ofType(MessageType.EVENT).map((m) => m.envelope?.seq), Array.from({ length: 150 }, (_, i) => i + 1), 'everything, in order, once')
 }
+
+const slowConsumerTitle = (broker: string): string => `fan-out to a slow consumer among fast ones (${broker} broker): its buffer stays bounded, the others get everything`
+test(slowConsumerTitle('memory'), async (t) => await slowConsumer(t))
+redisTest(slowConsumerTitle('redis'), async (t, url) => await slowConsumer(t, url))
