@@ -6,8 +6,10 @@
  * ecg.history requests in flight that they do not read, and hostile clients (bench/soak/attacks.ts).
  * A bystander in this process PINGs every 50 ms and records the round trips. At the end: a table
  * (and a JSON line) of RSS, bystander latency, messages received / lost / notified as gaps /
- * duplicated, crashes, refusals and closes by code. Exit code 1 when the server crashed or a
- * message was lost without a gap notice. Not part of `npm test`.
+ * duplicated, crashes, refusals and closes by code. After a crash, the attacks sent in the 3 s
+ * before it are replayed one by one against a fresh server, to name the ones that kill it. Exit
+ * code 1 when the server crashed or a message was lost without a gap notice. Not part of
+ * `npm test`.
  *
  * Run: npm run soak [-- --quick] [-- --restart] (tsx bench/soak.ts --help for every flag)
  */
@@ -45,6 +47,7 @@ const USAGE = `usage: tsx bench/soak.ts [options]
   --chunk-bytes N         data of each unfinished chunk (default 1048576)
   --many-subs N           SUBSCRIBEs per many-subscriptions burst (default 100)
   --quiet-server          the server's logger off (default: on, as npm start has it; its output is counted)
+  --skip-replay           after crashes, do not replay their suspects alone to find the killers
   --seed N                the mix's random seed (default 1)
 SOAK_DEBUG=1 in the environment prints a crashed server's whole stderr and the load's ramp-up.
 attacks: ${ATTACKS.map((a) => a.name).join(', ')}`
@@ -69,6 +72,7 @@ const { values: flags } = parseArgs({
     'chunk-bytes': { type: 'string', default: String(1024 * 1024) },
     'many-subs': { type: 'string', default: '100' },
     'quiet-server': { type: 'boolean', default: false },
+    'skip-replay': { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
     help: { type: 'boolean', default: false }
   }
@@ -372,6 +376,11 @@ async function runBystander (): Promise<void> {
       await sleep(250)
       continue
     }
+    if (!bystanderRuns()) {
+      // The run ended while this connection was being made.
+      peer.terminate()
+      break
+    }
     if (!first) bystander.reconnects++
     first = false
     bystanderPeer = peer
@@ -519,6 +528,73 @@ clearInterval(scraper)
 if (server?.connected === true) server.disconnect()
 if (server !== undefined) await exited(server, 5000)
 
+// ---- replaying the suspects of crashes ---------------------------------------------------------
+
+/**
+ * Replays each attack sent shortly before a crash, alone, against a fresh server (up to three
+ * tries, MessagePack then JSON then MessagePack v2), to tell which ones kill it: `kills it` or
+ * `survives`.
+ */
+async function replay (names: string[]): Promise<Map<string, string>> {
+  const verdicts = new Map<string, string>()
+  const replayPort = await freePort()
+  const replayBase = `ws://127.0.0.1:${replayPort}/ws`
+  let child: { process: ChildProcess, died: Promise<true> } | undefined
+  const up = async (): Promise<typeof child> => {
+    const c = spawnNode('./soak/server.ts', [], { PORT: String(replayPort), SOAK_SERVER_LOGGER: '0' }, 'pipe')
+    c.stdout?.resume()
+    c.stderr?.resume()
+    const died = new Promise<true>((resolve) => c.once('exit', () => resolve(true)))
+    const ok = await Promise.race([new Promise<boolean>((resolve) => c.once('message', () => resolve(true))), died.then(() => false)])
+    return ok ? { process: c, died } : undefined
+  }
+  const variants = [
+    { encoding: 'messagepack', version: 3, compression: 'gzip' },
+    { encoding: 'json', version: 3, compression: 'gzip' },
+    { encoding: 'messagepack', version: 2, compression: 'deflate' }
+  ] as const
+  const ctx = { base: replayBase, patients, rand: Math.random, chunkBytes: loadConfig.chunkBytes, manySubscriptions: loadConfig.manySubscriptions }
+  for (const name of names) {
+    const attack = ATTACKS.find((a) => a.name === name)
+    if (attack === undefined || interrupted) continue
+    let verdict = 'survives'
+    for (const variant of variants) {
+      child ??= await up()
+      if (child === undefined) break
+      try {
+        if (attack.alone !== undefined) {
+          await attack.alone(ctx)
+        } else {
+          const peer = await Peer.connect(replayBase, variant, { timeoutMs: 5000 })
+          await attack.run?.(peer, ctx)
+          await Promise.race([peer.closed, sleep(500)])
+          peer.terminate()
+        }
+      } catch {
+        // the attack's own trouble (e.g. the server went first): the exit decides
+      }
+      if (await Promise.race([child.died, sleep(500).then(() => false)])) {
+        verdict = 'kills it'
+        child = undefined
+        break
+      }
+    }
+    verdicts.set(name, child === undefined && verdict !== 'kills it' ? 'n/a (no server)' : verdict)
+  }
+  if (child !== undefined) {
+    kill(child.process)
+    await exited(child.process, 2000)
+  }
+  return verdicts
+}
+
+const suspects = [...new Set(crashes.flatMap((c) => Object.keys(c.suspects)))].filter((name) => attacks.includes(name))
+let verdicts = new Map<string, string>()
+if (suspects.length > 0 && !flags['skip-replay'] && !interrupted) {
+  console.log(`  replaying the ${suspects.length} attack(s) sent in the 3 s before a crash, each alone against a fresh server...`)
+  verdicts = await replay(suspects)
+}
+
 // ---- the report --------------------------------------------------------------------------------
 
 function percentile (sorted: number[], p: number): number {
@@ -585,12 +661,10 @@ if (stats !== undefined) {
       listens ? String(r.seq.received) : '-', listens ? String(r.seq.lost) : '-', listens ? String(r.seq.gapSeqs) : '-', listens ? String(r.seq.duplicates) : '-', tally(r.errors)]
   }), 1)
   console.log()
-  const suspectCounts = new Map<string, number>()
-  for (const crash of crashes) for (const name of Object.keys(crash.suspects)) suspectCounts.set(name, (suspectCounts.get(name) ?? 0) + 1)
-  printTable(['attack', 'sent', 'ERROR answers', 'closed by the server', 'outcomes (own connection)', 'in the 3 s before a crash'],
+  printTable(['attack', 'sent', 'ERROR answers', 'closed by the server', 'outcomes (own connection)', 'replayed alone after a crash'],
     attacks.map((name) => {
       const a = own(stats.attacks, name) ?? { sent: 0, errors: {}, closed: {}, outcomes: {} }
-      return [name, String(a.sent), tally(a.errors), tally(a.closed), tally(a.outcomes), crashes.length === 0 ? '-' : `${suspectCounts.get(name) ?? 0} of ${crashes.length}`]
+      return [name, String(a.sent), tally(a.errors), tally(a.closed), tally(a.outcomes), verdicts.get(name) ?? '-']
     }), 1)
 }
 for (const [i, crash] of crashes.entries()) {
@@ -602,7 +676,7 @@ for (const [i, crash] of crashes.entries()) {
   console.log(`crash ${i + 1} at ${crash.at.toFixed(1)} s (${crash.signal ?? `exit code ${crash.code ?? '?'}`}): ${crash.reason || '(no output)'}; attacks in the 3 s before: ${tally(crash.suspects)}`)
 }
 if (stats === undefined) console.log('\n(no tallies from the load process: it did not answer)')
-if (unsubscribeTimeouts > 0) console.log(`\n${unsubscribeTimeouts} final UNSUBSCRIBEs were not answered in time: their topics had no tail check`)
+if (unsubscribeTimeouts > 0) console.log(`\n${unsubscribeTimeouts} final UNSUBSCRIBEs got no answer (the connection closed, or ${loadConfig.drainMs / 1000} s passed): their topics had no tail check`)
 
 console.log()
 console.log(JSON.stringify({
@@ -626,6 +700,7 @@ console.log(JSON.stringify({
   history,
   roles: stats?.roles,
   attacks: stats?.attacks,
+  replayed: Object.fromEntries(verdicts),
   serverLogBytes: logBytes,
   loadExit: loadExit ?? null
 }))
