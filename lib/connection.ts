@@ -27,6 +27,7 @@ import type { ResolvedOptions } from './options.js'
 import { RateLimiter } from './rate-limit.js'
 import { ConnectionLog, MAX_ERROR_MESSAGE_CHARS, clip, clipDetails } from './server/bounded-log.js'
 import { topicProblem } from './topics/topic-name.js'
+import { negotiationPayload } from './session/handshake.js'
 import { fairQueue } from './server/fair-queue.js'
 import type { Metrics } from './metrics.js'
 import type { Topics, TopicSubscriber } from './topics/registry.js'
@@ -175,24 +176,18 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   /** Sends the negotiation message (the first message on every connection). */
   sendNegotiation (negotiated: Negotiated): void {
     const o = this.route.options
-    const payload = {
-      encoding: negotiated.encoding,
-      version: negotiated.version,
-      compression: negotiated.compression,
-      compression_threshold: o.compression.threshold,
-      max_message_size: o.maxMessageSize,
-      heartbeat_interval_ms: o.heartbeatIntervalMs,
-      session_id: this.id,
-      fallback: negotiated.fallback,
-      chunk_size: o.chunkSize,
-      ...(negotiated.requestedEncoding === undefined ? {} : { requested_encoding: negotiated.requestedEncoding })
-    }
-    this.#control(MessageType.PROTOCOL_NEGOTIATION, { payload })
+    const payload = negotiationPayload(negotiated, { compressionThreshold: o.compression.threshold, maxMessageSize: o.maxMessageSize, heartbeatIntervalMs: o.heartbeatIntervalMs, chunkSize: o.chunkSize }, this.id)
+    this.#control(MessageType.PROTOCOL_NEGOTIATION, { payload }, this.#handshakeEncoder(negotiated))
   }
 
   /** Refuses the connection after the upgrade (e.g. an unsupported version): ERROR, then close. */
-  refuse (error: WireboxError): void {
-    this.#fail(error)
+  refuse (error: WireboxError, negotiated: Negotiated): void {
+    this.#fail(error, undefined, undefined, this.#handshakeEncoder(negotiated))
+  }
+
+  /** The handshake's form: the negotiated encoding and version, never compressed (PROTOCOL.md section 1). */
+  #handshakeEncoder (negotiated: Negotiated): MessageEncoder {
+    return this.route.encoderFor({ ...negotiated, compression: 'none' })
   }
 
   /** Registers the handler of a client event. */
@@ -378,19 +373,19 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   }
 
   /** Sends a control message (never dropped); errors are logged, not thrown. */
-  #control (type: number, fields: ControlFields): void {
-    this.#sendControl(type, fields).catch((err: unknown) => this.#log.error({ err }, 'wirebox: could not send a control message'))
+  #control (type: number, fields: ControlFields, encoder = this.encoder): void {
+    this.#sendControl(type, fields, encoder).catch((err: unknown) => this.#log.error({ err }, 'wirebox: could not send a control message'))
   }
 
   /** Sends a control message; resolves once it is written (false: the connection closed). */
-  async #sendControl (type: number, fields: ControlFields): Promise<boolean> {
+  async #sendControl (type: number, fields: ControlFields, encoder = this.encoder): Promise<boolean> {
     const envelope = { event_type: fields.event_type ?? CONTROL_NAMES[type] ?? 'control', timestamp: Date.now(), ...fields } as Envelope
-    const encoded = this.encoder.encodeMessage({ type, envelope } satisfies OutgoingMessage)
+    const encoded = encoder.encodeMessage({ type, envelope } satisfies OutgoingMessage)
     return await this.deliver(encoded, type, false)
   }
 
   /** Reports an error to the client (ERROR message) and closes when the error says so. */
-  #fail (err: unknown, id?: number, eventType?: string): void {
+  #fail (err: unknown, id?: number, eventType?: string, encoder = this.encoder): void {
     const error: WireboxError = isWireboxError(err) ? err : this.#internal(err, eventType)
     this.route.metrics.error(error.wireCode === undefined ? error.code : `0x${error.wireCode.toString(16)}`)
     if (error.wireCode !== undefined) {
@@ -399,7 +394,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       const details = clipDetails(error.details)
       this.#log.warn({ code: error.code, err: message }, 'wirebox: error sent to the client')
       const payload = { code: error.wireCode, message, ...(details === undefined ? {} : { details }) }
-      this.#control(MessageType.ERROR, { payload, ...(id === undefined ? {} : { id }) })
+      this.#control(MessageType.ERROR, { payload, ...(id === undefined ? {} : { id }) }, encoder)
     } else {
       this.#log.warn({ code: error.code, err: clip(error.message, MAX_ERROR_MESSAGE_CHARS) }, 'wirebox: closing the connection')
     }

@@ -177,7 +177,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
         const connection = new WireboxConnection<P>(socket, request, negotiation.negotiated, context)
         if (!negotiation.ok) {
           request.log.info({ err: negotiation.error.message }, 'wirebox: version refused')
-          connection.refuse(negotiation.error)
+          connection.refuse(negotiation.error, negotiation.negotiated)
           return
         }
         connections.add(connection as unknown as WireboxConnection)

@@ -6,7 +6,7 @@
  */
 import { MessageDecoder, MessageEncoder } from '../core/wire.js'
 import { utf8Length } from '../core/bytes.js'
-import type { DecodedMessage, WireSettings } from '../core/wire.js'
+import type { DecodedMessage } from '../core/wire.js'
 import { Flag, MessageType } from '../core/constants.js'
 import type { CompressionAlgorithm, Version } from '../core/constants.js'
 import type { CodecOptions, Encoding } from '../core/codec.js'
@@ -16,6 +16,7 @@ import type { Negotiation } from '../../schemas/negotiation.js'
 import type { ErrorPayload } from '../../schemas/error.js'
 import type { SubscriptionAck } from '../../schemas/subscription.js'
 import { errors } from '../errors.js'
+import { handshakeSettings, negotiatedSettings } from '../session/handshake.js'
 import type { WireboxError } from '../errors.js'
 import { protocolTables, validatePayload } from '../protocol.js'
 import type { EventName, EventPayload, Protocol, ProtocolDefinition, RequestName, RequestPayload, ResponsePayload } from '../protocol.js'
@@ -399,12 +400,9 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     })
   }
 
-  /** Before the negotiation: text is JSON; binary is MessagePack of the version in its first byte. */
+  /** Before the negotiation: the handshake's form (PROTOCOL.md section 1). */
   #firstDecoder (input: Uint8Array | string): MessageDecoder {
-    const settings: WireSettings = typeof input === 'string'
-      ? { encoding: 'json', version: 3, compression: 'none' }
-      : { encoding: 'messagepack', version: (input[0] === 1 || input[0] === 2 ? input[0] : 3) as Version, compression: 'gzip' }
-    return new MessageDecoder(settings, { platform: this.#platform, codec: this.#options.codec })
+    return new MessageDecoder(handshakeSettings(input), { platform: this.#platform, codec: this.#options.codec })
   }
 
   #dispatch (message: DecodedMessage): void {
@@ -436,14 +434,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   }
 
   #onNegotiation (negotiation: Negotiation): void {
-    const settings: WireSettings = {
-      encoding: negotiation.encoding,
-      version: negotiation.version,
-      compression: negotiation.compression,
-      maxMessageSize: negotiation.max_message_size,
-      compressionThreshold: negotiation.compression_threshold,
-      ...(negotiation.chunk_size === undefined ? {} : { chunkSize: negotiation.chunk_size })
-    }
+    const settings = negotiatedSettings(negotiation)
     const context = { platform: this.#platform, codec: this.#options.codec }
     this.#encoder = new MessageEncoder(settings, context)
     this.#decoder = new MessageDecoder({ encoding: settings.encoding, version: settings.version, compression: settings.compression, maxMessageSize: settings.maxMessageSize }, context)

@@ -5,7 +5,8 @@
 import WebSocket from 'ws'
 import type { FastifyInstance } from 'fastify'
 import { MessageDecoder, MessageEncoder, MessageType, Flag, nodePlatform } from '../../lib/index.js'
-import type { DecodedMessage, Envelope, Negotiation, WireSettings, Version } from '../../lib/index.js'
+import type { DecodedMessage, Envelope, Negotiation, WireSettings } from '../../lib/index.js'
+import { handshakeSettings } from '../../lib/session/handshake.js'
 
 interface Waiter {
   match: (m: DecodedMessage) => boolean
@@ -153,10 +154,9 @@ export class TestClient {
   }
 }
 
-/** Decodes the first message before the negotiation is known (text: JSON; binary: MessagePack). */
+/** Decodes the first message before the negotiation is known: the handshake's form. */
 function firstDecoder (input: Buffer | string): MessageDecoder {
-  if (typeof input === 'string') return new MessageDecoder({ encoding: 'json', version: 3, compression: 'none' }, { platform: nodePlatform })
-  return new MessageDecoder({ encoding: 'messagepack', version: input[0] as Version, compression: 'gzip' }, { platform: nodePlatform })
+  return new MessageDecoder(handshakeSettings(input), { platform: nodePlatform })
 }
 
 export { MessageType, Flag }
