@@ -65,6 +65,12 @@ const HEADER_ROOM = 64
 const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options) => {
   checkPluginOptions(options)
   const pluginOptions = resolveOptions(options)
+  const connections = new Set<WireboxConnection>()
+  // Before @fastify/websocket's own preClose (added after this one), which closes with 1005.
+  fastify.addHook('preClose', (done) => {
+    for (const connection of connections) connection.close(1001, 'server closing')
+    done()
+  })
   if (!fastify.hasDecorator('websocketServer')) {
     await fastify.register(websocket, {
       options: {
@@ -88,7 +94,6 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
   const topics = new Topics(broker, nextAckId, { maxTopics: options.maxTopics ?? DEFAULTS.maxTopics },
     (err: unknown) => fastify.log.warn({ err }, 'wirebox: topic delivery problem'))
   const pluginMetrics = new PluginMetrics()
-  const connections = new Set<WireboxConnection>()
 
   function route<P extends ProtocolDefinition> (this: FastifyInstance, path: string, routeOptions: WireboxRoute<P>, setup: ConnectionSetup<P>): void {
     const { authorizeSubscribe, ...rest } = routeOptions
@@ -210,7 +215,6 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
   }
 
   fastify.addHook('onClose', async () => {
-    for (const connection of connections) connection.close(1001, 'server closing')
     await broker.close()
   })
 }
