@@ -96,6 +96,21 @@ export interface EventMeta {
   seq: number | undefined
 }
 
+/**
+ * Messages of a topic the client will never receive (PROTOCOL.md "Lost messages"): `from` to
+ * `to`, in the topic's seq. `reset`: the server's history of the topic started over (a restarted
+ * server, an expired topic), so what followed `from - 1` in the old numbering is unknown (`to` is
+ * undefined) and the numbering continues from `next`.
+ */
+export interface TopicGap {
+  topic: string
+  from: number
+  to: number | undefined
+  /** The first seq the client receives after the gap. */
+  next: number
+  reset: boolean
+}
+
 /** An ERROR the server sent, with its wire code (0x100...) and details. */
 export class WireboxRemoteError extends Error {
   /** The protocol error code. */
@@ -146,6 +161,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   readonly #listeners = new Map<string, Set<(payload: unknown, meta: EventMeta) => void | Promise<void>>>()
   readonly #stateListeners = new Set<(state: ClientState) => void>()
   readonly #errorListeners = new Set<(error: Error) => void>()
+  readonly #gapListeners = new Set<(gap: TopicGap) => void>()
   readonly #pending = new Map<number, PendingRequest>()
   readonly #acks = new Map<number, PendingRequest>()
   readonly #topics = new Map<string, number | undefined>()
@@ -200,6 +216,16 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   onError (listener: (error: Error) => void): () => void {
     this.#errorListeners.add(listener)
     return () => this.#errorListeners.delete(listener)
+  }
+
+  /**
+   * Listens to lost topic messages: answers to SUBSCRIBE (a resume history could not complete)
+   * and notices the server sends when history could not fill a gap. Returns a function that
+   * stops listening.
+   */
+  onGap (listener: (gap: TopicGap) => void): () => void {
+    this.#gapListeners.add(listener)
+    return () => this.#gapListeners.delete(listener)
   }
 
   /** Listens to an event; returns a function that stops listening. */
@@ -276,13 +302,17 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   /** Subscribes to a topic (again after each reconnect, resuming after the last seq seen). */
   async subscribe (topic: string): Promise<SubscriptionAck> {
     if (!this.#topics.has(topic)) this.#topics.set(topic, undefined)
-    return await this.#subscribeMessage(MessageType.SUBSCRIBE, topic, this.#topics.get(topic))
+    return await new Promise((resolve, reject) => {
+      this.#whenOpen(() => { this.#subscribeNow(topic).then(resolve, reject) }, reject)
+    })
   }
 
   /** Unsubscribes from a topic. */
   async unsubscribe (topic: string): Promise<SubscriptionAck> {
     this.#topics.delete(topic)
-    return await this.#subscribeMessage(MessageType.UNSUBSCRIBE, topic, undefined)
+    return await new Promise((resolve, reject) => {
+      this.#whenOpen(() => { this.#exchange(MessageType.UNSUBSCRIBE, 'unsubscribe', { topic }).then(resolve as (p: unknown) => void, reject) }, reject)
+    })
   }
 
   /** The last `seq` seen on a topic. */
@@ -299,22 +329,54 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     this.#setState('closed')
   }
 
-  async #subscribeMessage (type: number, topic: string, since: number | undefined): Promise<SubscriptionAck> {
+  /** SUBSCRIBE now (resuming after the last seq seen), and account for what the answer says was lost. */
+  async #subscribeNow (topic: string): Promise<SubscriptionAck> {
+    const since = this.#topics.get(topic)
+    // Accounted for as the answer is read, before any message of the topic that follows it.
+    return await this.#exchange(MessageType.SUBSCRIBE, 'subscribe', since === undefined ? { topic } : { topic, since }, (payload) => {
+      const ack = payload as SubscriptionAck
+      if (!this.#topics.has(topic)) return
+      // A first subscription starts at the topic's seq, so a resume asks for everything after it.
+      if (since === undefined) this.#topics.set(topic, ack.seq)
+      else this.#accountFor(ack, since)
+    }) as SubscriptionAck
+  }
+
+  /** Sends a control message with an id now and resolves with the answer's payload. */
+  async #exchange (type: number, name: string, payload: unknown, onAnswer?: (payload: unknown) => void): Promise<unknown> {
     return await new Promise((resolve, reject) => {
       const id = this.#takeId()
-      this.#whenOpen(() => {
-        const timeoutMs = this.#options.requestTimeoutMs ?? 30_000
-        this.#pending.set(id, {
-          name: type === MessageType.SUBSCRIBE ? 'subscribe' : 'unsubscribe',
-          resolve: resolve as (p: unknown) => void,
-          reject,
-          timer: setTimeout(() => this.#settle(this.#pending, id, new errors.WIREBOX_ERR_REQUEST_TIMEOUT('subscribe', timeoutMs)), timeoutMs)
-        })
-        const payload = since === undefined ? { topic } : { topic, since }
-        this.#transmit(type, { event_type: type === MessageType.SUBSCRIBE ? 'subscribe' : 'unsubscribe', timestamp: Date.now(), id, payload }, 0)
-          .catch((err: Error) => this.#settle(this.#pending, id, err))
-      }, reject)
+      const timeoutMs = this.#options.requestTimeoutMs ?? 30_000
+      this.#pending.set(id, {
+        name,
+        resolve: onAnswer === undefined
+          ? resolve
+          : (answer) => {
+              onAnswer(answer)
+              resolve(answer)
+            },
+        reject,
+        timer: setTimeout(() => this.#settle(this.#pending, id, new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, timeoutMs)), timeoutMs)
+      })
+      this.#transmit(type, { event_type: name, timestamp: Date.now(), id, payload }, 0)
+        .catch((err: Error) => this.#settle(this.#pending, id, err))
     })
+  }
+
+  /**
+   * A SUBSCRIPTION_ACK with `recovered: false` (the answer to a SUBSCRIBE sent with `since`, or a
+   * notice without id): reports the gap and continues the topic's seq from `first_seq`.
+   */
+  #accountFor (ack: SubscriptionAck, since: number | undefined): void {
+    const { topic } = ack
+    if (ack.recovered !== false) return
+    const next = ack.first_seq ?? ack.seq + 1
+    const last = since ?? this.#topics.get(topic) ?? 0
+    const reset = last >= next
+    if (reset || next > last + 1) {
+      this.#emitGap({ topic, from: last + 1, to: reset ? undefined : next - 1, next, reset })
+    }
+    this.#topics.set(topic, next - 1)
   }
 
   #validatesOutgoing (): boolean {
@@ -412,7 +474,10 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
       case MessageType.RESPONSE: return this.#onResponse(envelope as Envelope)
       case MessageType.SUBSCRIPTION_ACK: {
         const id = envelope?.id
-        if (id !== undefined) this.#settle(this.#pending, id, undefined, envelope?.payload)
+        if (id !== undefined) return this.#settle(this.#pending, id, undefined, envelope?.payload)
+        // A notice of lost messages.
+        const ack = envelope?.payload as SubscriptionAck | undefined
+        if (ack !== undefined && this.#topics.has(ack.topic)) this.#accountFor(ack, undefined)
         return
       }
       case MessageType.ERROR: {
@@ -442,13 +507,19 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     this.#attempt = 0
     this.#transmit(MessageType.VERSION_CHECK, { event_type: 'version_check', timestamp: Date.now(), payload: { version: negotiation.version, encoding: negotiation.encoding } }, 0).catch(() => {})
     this.#startHeartbeat(negotiation.heartbeat_interval_ms)
-    const resubscribe = [...this.#topics].map(([topic, since]) => this.#subscribeMessage(MessageType.SUBSCRIBE, topic, since))
-    this.#setState('open')
-    for (const resubscribed of resubscribe) resubscribed.catch((err: Error) => this.#emitError(err))
-    const queued = this.#queue
-    this.#queue = []
-    for (const item of queued) item.run()
-    for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve(negotiation)
+    // Subscriptions first (resuming after the last seq seen), then what was queued meanwhile:
+    // what the queued calls cause on a topic is then delivered on the resumed subscription.
+    const socket = this.#socket
+    Promise.allSettled([...this.#topics.keys()].map(async (topic) => await this.#subscribeNow(topic)))
+      .then((results) => {
+        if (socket !== this.#socket) return
+        for (const result of results) if (result.status === 'rejected') this.#emitError(result.reason as Error)
+        this.#setState('open')
+        const queued = this.#queue
+        this.#queue = []
+        for (const item of queued) item.run()
+        for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve(negotiation)
+      }, () => {})
   }
 
   #onResponse (envelope: Envelope): void {
@@ -467,6 +538,8 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   #onEvent (message: DecodedMessage, envelope: Envelope): void {
     const name = envelope.event_type
     if (envelope.topic !== undefined && envelope.seq !== undefined && this.#topics.has(envelope.topic)) {
+      // Exactly once: a topic message at or below the last seq seen is not delivered again.
+      if (envelope.seq <= (this.#topics.get(envelope.topic) ?? 0)) return
       this.#topics.set(envelope.topic, envelope.seq)
     }
     if (this.#options.validateIncoming === true) {
@@ -558,6 +631,16 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     if (this.#state === state) return
     this.#state = state
     for (const listener of this.#stateListeners) listener(state)
+  }
+
+  #emitGap (gap: TopicGap): void {
+    for (const listener of this.#gapListeners) {
+      try {
+        listener(gap)
+      } catch (err) {
+        this.#emitError(err as Error)
+      }
+    }
   }
 
   #emitError (error: Error): void {

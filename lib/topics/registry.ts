@@ -112,10 +112,12 @@ export class Topics implements BrokerListener {
         cursor.delivered = seq
         subscribed = { seq }
       } else {
-        const slice = await this.broker.history(topic, since)
+        let slice = await this.broker.history(topic, since)
+        // A `since` beyond the topic's seq was seen in another history (a restarted server, an
+        // expired topic): the client gets this history from its start.
+        if (since > slice.currentSeq) slice = { ...(await this.broker.history(topic, 0)), complete: false }
         replay = slice.messages
-        // A `since` beyond the topic's seq was seen in another history: nothing to replay.
-        cursor.delivered = since > slice.currentSeq ? slice.currentSeq : slice.complete ? since : slice.firstSeq - 1
+        cursor.delivered = slice.complete ? since : slice.firstSeq - 1
         subscribed = slice.complete
           ? { seq: slice.currentSeq, recovered: true }
           : { seq: slice.currentSeq, recovered: false, first_seq: slice.firstSeq }
