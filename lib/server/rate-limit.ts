@@ -2,7 +2,7 @@
  * A per-connection rate limit: two token buckets (messages and bytes) refilled continuously, and
  * a count of rejections within the current second to detect sustained abuse.
  */
-import type { RateLimitOptions } from './options.js'
+import type { RateLimitOptions } from '../options.js'
 
 /** The verdict on one message. */
 export type RateVerdict = 'ok' | 'reject' | 'close'

@@ -1,0 +1,145 @@
+/**
+ * Inbound events and requests of one connection (PROTOCOL.md section 1, "Requests" and
+ * "Acknowledgements"): the handlers, validation against the route's protocol, the in-flight cap
+ * and the timeout of requests, the RESPONSE or ERROR, the ACK of events sent with ACK_REQUIRED.
+ * Handlers run in fair turns shared with every other connection.
+ */
+import type { TSchema } from '@sinclair/typebox'
+import { Flag, MessageType } from '../core/constants.js'
+import type { DecodedMessage } from '../core/wire.js'
+import type { Envelope } from '../../schemas/envelope.js'
+import { errors } from '../errors.js'
+import type { WireboxError } from '../errors.js'
+import { validatePayload } from '../protocol.js'
+import type { EventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload } from '../protocol.js'
+import type { MessageFields } from '../session/session.js'
+import { fairQueue } from './fair-queue.js'
+import type { ConnectionLog } from './bounded-log.js'
+import type { EventHandler, HandlerContext, RequestHandler, RouteContext } from './types.js'
+
+/** What inbound handling needs of its connection. */
+export interface InboundOwner<P extends ProtocolDefinition> {
+  /** The context handlers receive. */
+  context (envelope: Envelope, flags: number): HandlerContext<P>
+  /** Sends a control message (RESPONSE, ACK). */
+  reply (type: number, fields: MessageFields): void
+  /** Answers with the catalog's ERROR (and closes when the error says so). */
+  fail (err: unknown, id?: number, eventType?: string): void
+}
+
+/** One connection's handlers and requests in flight. */
+export class Inbound<P extends ProtocolDefinition> {
+  readonly #route: RouteContext
+  readonly #owner: InboundOwner<P>
+  readonly #log: ConnectionLog
+  readonly #events = new Map<string, EventHandler<P, EventName<P>>>()
+  readonly #requests = new Map<string, RequestHandler<P, RequestName<P>>>()
+  #inFlight = 0
+
+  constructor (route: RouteContext, owner: InboundOwner<P>, log: ConnectionLog) {
+    this.#route = route
+    this.#owner = owner
+    this.#log = log
+  }
+
+  /** Registers the handler of a client event. */
+  on<K extends EventName<P>> (event: K, handler: EventHandler<P, K>): void {
+    if (!this.#route.events.has(event)) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', event)
+    this.#events.set(event, handler as unknown as EventHandler<P, EventName<P>>)
+  }
+
+  /** Registers the handler of a request. */
+  handle<K extends RequestName<P>> (request: K, handler: RequestHandler<P, K>): void {
+    if (!this.#route.requests.has(request)) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', request)
+    this.#requests.set(request, handler as unknown as RequestHandler<P, RequestName<P>>)
+  }
+
+  /** An EVENT from the client: validated, handled, acknowledged when it asks for it. */
+  event (message: DecodedMessage, envelope: Envelope): void {
+    const name = envelope.event_type
+    const schema = this.#route.events.get(name)
+    const ackWanted = (message.flags & Flag.ACK_REQUIRED) !== 0
+    if (ackWanted && envelope.id === undefined) return this.#owner.fail(missing('/id'))
+    if (schema === undefined) return this.#owner.fail(new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', name), envelope.id)
+    const invalid = validatePayload(schema, envelope.payload, name)
+    if (invalid !== undefined) return this.#owner.fail(invalid, envelope.id)
+    const handler = this.#events.get(name)
+    const done = (): void => {
+      if (ackWanted) this.#owner.reply(MessageType.ACK, { id: envelope.id, event_type: name })
+    }
+    if (handler === undefined) {
+      this.#log.debug({ event_type: name }, 'wirebox: no handler for this event')
+      return done()
+    }
+    // Called here, inside this message's fair turn; a synchronous throw is a rejection.
+    settle(() => handler(envelope.payload as EventPayload<P, EventName<P>>, this.#owner.context(envelope, message.flags)))
+      .then(done, (err: unknown) => this.#owner.fail(err, ackWanted ? envelope.id : undefined, name))
+  }
+
+  /** A REQUEST from the client: validated, capped, handled with a timeout, answered. */
+  request (message: DecodedMessage, envelope: Envelope): void {
+    const name = envelope.event_type
+    const id = envelope.id
+    const o = this.#route.options
+    if (id === undefined) return this.#owner.fail(missing('/id'))
+    const definition = this.#route.requests.get(name)
+    if (definition === undefined) return this.#owner.fail(new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', name), id)
+    const invalid = validatePayload(definition.payload, envelope.payload, name)
+    if (invalid !== undefined) return this.#owner.fail(invalid, id)
+    const handler = this.#requests.get(name)
+    if (handler === undefined) return this.#owner.fail(new Error(`no handler registered for request "${name}"`), id, name)
+    if (this.#inFlight >= o.maxInFlight) return this.#owner.fail(new errors.WIREBOX_ERR_TOO_MANY_REQUESTS(o.maxInFlight), id)
+    this.#inFlight++
+    const started = performance.now()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, o.requestTimeoutMs)), o.requestTimeoutMs)
+    })
+    const work = settle(() => handler(envelope.payload as RequestPayload<P, RequestName<P>>, this.#owner.context(envelope, message.flags)))
+    work.catch(() => {}) // a handler failing after its timeout is already answered
+    Promise.race([work, timeout])
+      .then(async (response) => {
+        // The response is a piece of work of its own (validation, encoding), before new requests.
+        await new Promise<void>((resolve) => fairQueue.run(() => {
+          this.#respond(name, id, definition.response, response, started)
+          resolve()
+        }, true))
+      }, (err: unknown) => this.#owner.fail(err, id, name))
+      .finally(() => {
+        clearTimeout(timer)
+        this.#inFlight--
+      })
+  }
+
+  #respond (name: string, id: number, schema: TSchema, response: unknown, started: number): void {
+    try {
+      if (this.#route.validateOutgoing) {
+        const wrong = validatePayload(schema, response, name)
+        if (wrong !== undefined) {
+          this.#log.error({ event_type: name, err: wrong.message }, 'wirebox: the handler returned an invalid response')
+          return this.#owner.fail(new errors.WIREBOX_ERR_INTERNAL(name), id)
+        }
+      }
+      this.#route.metrics.latency(performance.now() - started)
+      this.#owner.reply(MessageType.RESPONSE, { event_type: name, id, payload: response })
+    } catch (err) {
+      this.#owner.fail(err, id, name)
+    }
+  }
+}
+
+/** Calls `fn`; a synchronous throw becomes a rejection. */
+function settle<T> (fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(fn())
+  } catch (err) {
+    return Promise.reject(err)
+  }
+}
+
+/** The catalog error of a missing envelope field, with its path. */
+export function missing (path: string): WireboxError {
+  const err = new errors.WIREBOX_ERR_MISSING_FIELDS(path)
+  err.details = { path }
+  return err
+}

@@ -1,0 +1,93 @@
+/**
+ * The outbound policy of one connection (PROTOCOL.md section 6, "send buffer"): writes frames
+ * with back-pressure. Above the high-water mark droppable messages are dropped and counted (the
+ * `drop` policy) or the connection is closed (`close`); reading from the client pauses until the
+ * buffer drains, so a client that does not read cannot make the server answer more.
+ */
+import type { WebSocket } from 'ws'
+import type { EncodedMessage } from '../core/wire.js'
+import type { BackpressureOptions } from '../options.js'
+import type { Metrics } from '../metrics.js'
+
+// How often a congested connection's send buffer is checked (ws has no drain event of its own).
+const DRAIN_POLL_MS = 10
+
+/** What the policy needs of its connection. */
+export interface OutboundOwner {
+  /** True once closed or closing: nothing more is written. */
+  finished: () => boolean
+  /** The `close` policy: the client does not read. */
+  slowConsumer (highWaterMark: number): void
+}
+
+/** One connection's writes and back-pressure. */
+export class Outbound {
+  readonly #socket: WebSocket
+  readonly #options: Readonly<Required<BackpressureOptions>>
+  readonly #metrics: Metrics
+  readonly #owner: OutboundOwner
+  readonly #drainWaiters: Array<() => void> = []
+  #drainPoll: ReturnType<typeof setInterval> | undefined
+
+  constructor (socket: WebSocket, options: Readonly<Required<BackpressureOptions>>, metrics: Metrics, owner: OutboundOwner) {
+    this.#socket = socket
+    this.#options = options
+    this.#metrics = metrics
+    this.#owner = owner
+  }
+
+  /** True while the send buffer is above the high-water mark (with the `close` policy, the connection is closed). */
+  get congested (): boolean {
+    if (this.#owner.finished()) return false
+    if (this.#socket.bufferedAmount <= this.#options.highWaterMark) return false
+    if (this.#options.policy === 'close') this.#owner.slowConsumer(this.#options.highWaterMark)
+    return true
+  }
+
+  /** Writes one encoded message; false when it was dropped or the connection is finished. */
+  write (encoded: EncodedMessage, type: number, droppable: boolean): boolean {
+    if (this.#owner.finished() || this.#socket.readyState !== this.#socket.OPEN) return false
+    if (this.congested) {
+      if (this.#owner.finished()) return false
+      if (droppable) {
+        this.#metrics.dropped++
+        return false
+      }
+    }
+    for (const frame of encoded.frames) this.#socket.send(frame, { binary: typeof frame !== 'string' })
+    this.#metrics.sent(type, encoded.wireSize, encoded.bodySize)
+    return true
+  }
+
+  /** Runs `fn` once the send buffer has drained below half the high-water mark (never, if the connection closes first). */
+  whenDrained (fn: () => void): void {
+    this.#drainWaiters.push(fn)
+    if (this.#drainPoll !== undefined) return
+    // Poll while someone waits, and only then.
+    this.#drainPoll = setInterval(() => {
+      if (this.#owner.finished()) return this.stop()
+      if (this.#socket.bufferedAmount > this.#options.highWaterMark / 2) return
+      const waiters = this.#drainWaiters.splice(0)
+      this.stop()
+      for (const waiter of waiters) waiter()
+    }, DRAIN_POLL_MS)
+    this.#drainPoll.unref()
+  }
+
+  /** Stops reading from the client until the send buffer drains; undefined when it need not wait. */
+  readGate (): Promise<void> | undefined {
+    if (!this.congested) return undefined
+    this.#socket.pause()
+    return new Promise<void>((resolve) => this.whenDrained(() => {
+      if (!this.#owner.finished()) this.#socket.resume()
+      resolve()
+    }))
+  }
+
+  /** Stops polling (the connection closed, or nobody waits). */
+  stop (): void {
+    clearInterval(this.#drainPoll)
+    this.#drainPoll = undefined
+    if (this.#owner.finished()) this.#drainWaiters.length = 0
+  }
+}

@@ -1,0 +1,61 @@
+/** What a connection needs of its route, and the types of handlers and sends. */
+import type { TSchema } from '@sinclair/typebox'
+import type { PartialBudget } from '../core/chunking.js'
+import type { MessageEncoder } from '../core/wire.js'
+import type { Envelope } from '../../schemas/envelope.js'
+import type { EventName, EventPayload, ProtocolDefinition, RequestDefinition, RequestName, RequestPayload, ResponsePayload } from '../protocol.js'
+import type { Negotiated } from '../negotiation.js'
+import type { ResolvedOptions } from '../options.js'
+import type { Metrics } from '../metrics.js'
+import type { Topics } from '../topics/registry.js'
+import type { WireboxConnection } from './connection.js'
+
+/** What a connection needs of its route. */
+export interface RouteContext {
+  readonly path: string
+  readonly options: Readonly<ResolvedOptions>
+  /** The protocol's events and requests by name (Maps: names come from the wire). */
+  readonly events: ReadonlyMap<string, TSchema>
+  readonly requests: ReadonlyMap<string, RequestDefinition>
+  readonly validateOutgoing: boolean
+  readonly metrics: Metrics
+  readonly topics: Topics
+  /** Bytes of incomplete chunked messages every connection of the plugin may hold together. */
+  readonly partialBudget: PartialBudget
+  /** The shared encoder of a variant (encode once for every socket of it). */
+  encoderFor (negotiated: Negotiated): MessageEncoder
+  /** Message ids for ACK_REQUIRED messages, unique in the plugin. */
+  nextAckId (): number
+  /** Called when a connection closes. */
+  forget (connection: WireboxConnection): void
+  /** Decides whether a connection may subscribe to a topic. */
+  authorizeSubscribe?: (topic: string, connection: WireboxConnection) => boolean | Promise<boolean>
+}
+
+/** Context passed to handlers. */
+export interface HandlerContext<P extends ProtocolDefinition = ProtocolDefinition> {
+  /** The connection the message came on. */
+  connection: WireboxConnection<P>
+  /** The envelope as received. */
+  envelope: Envelope
+  /** The message's flags. */
+  flags: number
+}
+
+/** Handles one event from the client. */
+export type EventHandler<P extends ProtocolDefinition, K extends EventName<P>> =
+  (payload: EventPayload<P, K>, context: HandlerContext<P>) => void | Promise<void>
+
+/** Answers one request from the client. */
+export type RequestHandler<P extends ProtocolDefinition, K extends RequestName<P>> =
+  (payload: RequestPayload<P, K>, context: HandlerContext<P>) => ResponsePayload<P, K> | Promise<ResponsePayload<P, K>>
+
+/** Options of `send`. */
+export interface SendOptions {
+  /** PRIORITY: never dropped under back-pressure (default false). */
+  priority?: boolean
+  /** ACK_REQUIRED (version 3): resolve once the client acknowledges, reject on timeout (default false). */
+  ack?: boolean
+  /** ACK timeout in ms (default: the route's ackTimeoutMs). */
+  ackTimeoutMs?: number
+}
