@@ -1,0 +1,42 @@
+/**
+ * The client's defaults, in one place, and its reconnection policy: exponential backoff with
+ * jitter, a bounded number of attempts.
+ */
+
+/** Reconnection with exponential backoff and jitter. */
+export interface ReconnectOptions {
+  /** First delay in ms (default 250). */
+  initialDelayMs?: number
+  /** Largest delay in ms (default 10000). */
+  maxDelayMs?: number
+  /** Growth per attempt (default 2). */
+  factor?: number
+  /** Fraction of the delay drawn at random, 0-1 (default 0.5). */
+  jitter?: number
+  /** Attempts before giving up and closing (default: unlimited). */
+  maxAttempts?: number
+}
+
+/** Every default of the client. */
+export const CLIENT_DEFAULTS = Object.freeze({
+  encoding: 'messagepack' as const,
+  version: 3 as const,
+  compression: 'gzip' as const,
+  requestTimeoutMs: 30_000,
+  ackTimeoutMs: 10_000,
+  maxQueue: 100,
+  reconnect: Object.freeze({ initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 0.5, maxAttempts: Number.POSITIVE_INFINITY })
+})
+
+/**
+ * The delay before reconnection attempt `attempt` (0 for the first), or undefined when no more
+ * attempts are allowed.
+ */
+export function reconnectDelay (options: ReconnectOptions | false | undefined, attempt: number, random: () => number = Math.random): number | undefined {
+  if (options === false) return undefined
+  const r = { ...CLIENT_DEFAULTS.reconnect, ...options }
+  if (attempt >= r.maxAttempts) return undefined
+  const jitter = Math.min(1, Math.max(0, r.jitter))
+  const base = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** attempt)
+  return base * (1 - jitter * random())
+}
