@@ -7,7 +7,9 @@ import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import { MessageEncoder } from './core/wire.js'
+import { MessageDecoder, MessageEncoder } from './core/wire.js'
+import type { DecoderOptions, WireSettings } from './core/wire.js'
+import { CHUNK_HEADER_SIZE } from './core/constants.js'
 import { PartialBudget } from './core/chunking.js'
 import { nodePlatform } from './platform/node.js'
 import { errors } from './errors.js'
@@ -110,6 +112,17 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
     }
     const metrics = pluginMetrics.add(path)
     const encoders = new Map<string, MessageEncoder>()
+    const decoderSettings = new Map<string, Readonly<WireSettings>>()
+    // Checked once for the route, not again for each connection.
+    const decoderOptions: DecoderOptions = Object.freeze({
+      platform: nodePlatform,
+      codec: resolved.codec,
+      maxPartialMessages: resolved.maxPartialMessages,
+      chunkTimeoutMs: resolved.chunkTimeoutMs,
+      // A sender chunks what is larger than the chunk size (PROTOCOL.md 2.4).
+      maxFrameSize: resolved.chunkSize + CHUNK_HEADER_SIZE,
+      partialBudget
+    })
     const context: RouteContext = {
       path,
       options: resolved,
@@ -136,6 +149,15 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
           encoders.set(key, encoder)
         }
         return encoder
+      },
+      decoderFor (negotiated: Negotiated): MessageDecoder {
+        const key = `${negotiated.encoding}.${negotiated.version}.${negotiated.compression}`
+        let settings = decoderSettings.get(key)
+        if (settings === undefined) {
+          settings = Object.freeze({ encoding: negotiated.encoding, version: negotiated.version, compression: negotiated.compression, maxMessageSize: resolved.maxMessageSize })
+          decoderSettings.set(key, settings)
+        }
+        return new MessageDecoder(settings, decoderOptions)
       },
       forget (connection) {
         connections.delete(connection)

@@ -102,8 +102,18 @@ interface Resolved {
   maxMessageSize: number
 }
 
+// A frozen settings or options object is checked once, however many decoders it configures
+// (a route's, for each of its connections).
+const checked = new WeakSet<object>()
+
+function checkOnce (value: object, check: () => void): void {
+  if (checked.has(value)) return
+  check()
+  if (Object.isFrozen(value)) checked.add(value)
+}
+
 function resolve (settings: WireSettings): Resolved {
-  assertOptions(WireSettingsSchema, settings, 'wire settings')
+  checkOnce(settings, () => assertOptions(WireSettingsSchema, settings, 'wire settings'))
   return {
     encoding: settings.encoding,
     version: settings.version,
@@ -235,7 +245,7 @@ export class MessageDecoder {
   constructor (settings: WireSettings, options: DecoderOptions) {
     this.settings = Object.freeze(resolve(settings))
     const { platform: _platform, codec: _codec, partialBudget, ...limits } = options
-    assertOptions(DecoderLimitsSchema, limits, 'decoder options')
+    checkOnce(options, () => assertOptions(DecoderLimitsSchema, limits, 'decoder options'))
     this.#platform = options.platform
     this.#codec = createCodec(settings.encoding, options.codec)
     this.#allowEncrypted = options.allowEncrypted ?? false

@@ -7,12 +7,11 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { WebSocket, RawData } from 'ws'
-import { CHUNK_HEADER_SIZE, Flag, MessageType } from '../core/constants.js'
+import { Flag, MessageType } from '../core/constants.js'
 import type { CompressionAlgorithm, Version } from '../core/constants.js'
 import type { Encoding } from '../core/codec.js'
 import { MessageDecoder } from '../core/wire.js'
 import type { DecodedMessage, EncodedMessage, MessageEncoder } from '../core/wire.js'
-import { nodePlatform } from '../platform/node.js'
 import type { Envelope } from '../../schemas/envelope.js'
 import { CloseCode, errors, isWireboxError } from '../errors.js'
 import type { WireboxError } from '../errors.js'
@@ -73,15 +72,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     this.#encoder = route.encoderFor(negotiated)
     this.#log = new ConnectionLog(request.log, this.id)
     const o = route.options
-    this.#decoder = new MessageDecoder({ encoding: this.encoding, version: this.version, compression: this.compression, maxMessageSize: o.maxMessageSize }, {
-      platform: nodePlatform,
-      codec: o.codec,
-      maxPartialMessages: o.maxPartialMessages,
-      chunkTimeoutMs: o.chunkTimeoutMs,
-      // A sender chunks what is larger than the chunk size (PROTOCOL.md 2.4).
-      maxFrameSize: o.chunkSize + CHUNK_HEADER_SIZE,
-      partialBudget: route.partialBudget
-    })
+    this.#decoder = route.decoderFor(negotiated)
     this.#outbound = new Outbound(socket, o.backpressure, route.metrics, {
       finished: () => this.#closed || this.#closing,
       slowConsumer: (highWaterMark: number): void => {

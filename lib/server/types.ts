@@ -1,7 +1,7 @@
 /** What a connection needs of its route, and the types of handlers and sends. */
 import type { TSchema } from '@sinclair/typebox'
 import type { PartialBudget } from '../core/chunking.js'
-import type { MessageEncoder } from '../core/wire.js'
+import type { MessageDecoder, MessageEncoder } from '../core/wire.js'
 import type { Envelope } from '../../schemas/envelope.js'
 import type { EventName, EventPayload, ProtocolDefinition, RequestDefinition, RequestName, RequestPayload, ResponsePayload } from '../protocol.js'
 import type { Negotiated } from '../negotiation.js'
@@ -24,6 +24,8 @@ export interface RouteContext {
   readonly partialBudget: PartialBudget
   /** The shared encoder of a variant (encode once for every socket of it). */
   encoderFor (negotiated: Negotiated): MessageEncoder
+  /** A decoder for one connection of a variant, from settings checked once per route. */
+  decoderFor (negotiated: Negotiated): MessageDecoder
   /** Message ids for ACK_REQUIRED messages, unique in the plugin. */
   nextAckId (): number
   /** Called when a connection closes. */
