@@ -28,6 +28,8 @@ import { Inbound, missing } from './inbound.js'
 import { Outbound } from './outbound.js'
 import { ClientSubscriptions } from './subscriptions.js'
 import { RateLimiter } from './rate-limit.js'
+import { channels } from './diagnostics.js'
+import type { ConnectionCloseMessage, ConnectionOpenMessage, MessageTrace } from './diagnostics.js'
 import type { EventHandler, RequestHandler, RouteContext, SendOptions } from './types.js'
 
 export type { EventHandler, HandlerContext, RequestHandler, RouteContext, SendOptions } from './types.js'
@@ -58,6 +60,8 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   readonly #closeHandlers: Array<(code: number) => void> = []
   readonly #limiter: RateLimiter | undefined
   readonly #timer: ReturnType<typeof setInterval>
+  // Frame bytes read since the last whole message (for diagnostics).
+  #wireIn = 0
   #closed = false
   // Set once a close is decided: nothing more is written.
   #closing = false
@@ -74,14 +78,16 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     const o = route.options
     this.#decoder = route.decoderFor(negotiated)
     this.#outbound = new Outbound(socket, o.backpressure, route.metrics, {
+      trace: { session: this.id, path: route.path },
       finished: () => this.#closed || this.#closing,
       slowConsumer: (highWaterMark: number): void => {
         this.#fail(new errors.WIREBOX_ERR_SLOW_CONSUMER(highWaterMark))
         this.close(CloseCode.TRY_AGAIN_LATER, 'WIREBOX_ERR_SLOW_CONSUMER')
       }
     })
-    this.#session = new Session((message, type, droppable) => this.#outbound.write(message, type, droppable))
+    this.#session = new Session((message, type, droppable, eventType) => this.#outbound.write(message, type, droppable, eventType))
     this.#inbound = new Inbound<P>(route, {
+      trace: { session: this.id, path: route.path },
       context: (envelope, flags) => ({ connection: this, envelope, flags }),
       reply: (type, fields) => this.#control(type, fields),
       fail: (err, id, eventType) => this.#fail(err, id, eventType)
@@ -92,14 +98,17 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       closed: () => this.#closed,
       outbound: this.#outbound,
       send: async (type, fields) => await this.#session.send(this.#encoder, type, fields),
-      deliver: async (encoded, type, droppable, ackId) => await this.#deliver(encoded, type, droppable, ackId),
+      deliver: async (encoded, type, droppable, ackId, eventType) => await this.#deliver(encoded, type, droppable, ackId, undefined, eventType),
       fail: (err, id, eventType) => this.#fail(err, id, eventType)
     })
     this.#inbox = new Inbox({
       // Back-pressure: while the client does not read what it is sent, nothing more is read from it.
       gate: () => this.#outbound.readGate(),
       open: () => !this.#closed,
-      decode: async (input) => await this.#decoder.decode(input),
+      decode: async (input) => {
+        this.#wireIn += typeof input === 'string' ? input.length : input.byteLength
+        return await this.#decoder.decode(input)
+      },
       handle: async (message) => await this.#receive(message),
       fail: (err) => this.#fail(err)
     })
@@ -119,6 +128,9 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     const o = this.#route.options
     const payload = negotiationPayload(negotiated, { compressionThreshold: o.compression.threshold, maxMessageSize: o.maxMessageSize, heartbeatIntervalMs: o.heartbeatIntervalMs, chunkSize: o.chunkSize }, this.id)
     this.#control(MessageType.PROTOCOL_NEGOTIATION, { payload }, this.#handshakeEncoder(negotiated))
+    if (channels.connectionOpen.hasSubscribers) {
+      channels.connectionOpen.publish({ session: this.id, path: this.#route.path, encoding: this.encoding, version: this.version, compression: this.compression } satisfies ConnectionOpenMessage)
+    }
   }
 
   /** Refuses the connection after the upgrade (e.g. an unsupported version): ERROR, then close. */
@@ -173,7 +185,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     const envelope = Session.envelope(MessageType.EVENT, { event_type: event, payload, id })
     const encoded = this.#encoder.encodeMessage({ type: MessageType.EVENT, flags, envelope })
     // A message that must be acknowledged is never dropped, as PRIORITY ones are not.
-    const delivered = await this.#deliver(encoded, MessageType.EVENT, options.priority !== true && id === undefined, id, options.ackTimeoutMs)
+    const delivered = await this.#deliver(encoded, MessageType.EVENT, options.priority !== true && id === undefined, id, options.ackTimeoutMs, event)
     if (id !== undefined && !delivered) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('before the ACK arrived')
     return delivered
   }
@@ -204,7 +216,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
    * Queues an encoded message behind what is already queued. Resolves to whether it was written;
    * with `ackId`, once the client acknowledged it (rejects on the ACK's timeout or a close).
    */
-  async #deliver (encoded: Promise<EncodedMessage>, type: number, droppable: boolean, ackId?: number, ackTimeoutMs?: number): Promise<boolean> {
+  async #deliver (encoded: Promise<EncodedMessage>, type: number, droppable: boolean, ackId?: number, ackTimeoutMs?: number, eventType?: string): Promise<boolean> {
     const timeoutMs = ackTimeoutMs ?? this.#route.options.ackTimeoutMs
     const acked = ackId === undefined
       ? undefined
@@ -212,7 +224,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     acked?.catch(() => {}) // awaited below when the message is written
     let written: boolean
     try {
-      written = await this.#session.outbox.push(encoded, type, droppable)
+      written = await this.#session.outbox.push(encoded, type, droppable, eventType)
     } catch (err) {
       if (ackId !== undefined) this.#session.acks.reject(ackId, err as Error)
       throw err
@@ -271,6 +283,10 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
 
   async #receive (message: DecodedMessage): Promise<void> {
     this.#route.metrics.received(message.type, 0, message.bodySize)
+    if (channels.messageIn.hasSubscribers) {
+      channels.messageIn.publish({ session: this.id, path: this.#route.path, type: message.type, eventType: message.envelope?.event_type, wireBytes: this.#wireIn, bodyBytes: message.bodySize } satisfies MessageTrace)
+    }
+    this.#wireIn = 0
     // Messages that run user code take fair turns with every other connection's.
     if (message.type !== MessageType.EVENT && message.type !== MessageType.REQUEST) return this.#dispatchSafely(message)
     await new Promise<void>((resolve) => fairQueue.run(() => {
@@ -337,6 +353,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     this.#route.metrics.connections--
     this.#route.forget(this as unknown as WireboxConnection)
     this.#log.debug({ code }, 'wirebox: connection closed')
+    if (channels.connectionClose.hasSubscribers) channels.connectionClose.publish({ session: this.id, path: this.#route.path, code } satisfies ConnectionCloseMessage)
     for (const fn of this.#closeHandlers) {
       try {
         fn(code)

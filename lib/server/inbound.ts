@@ -14,11 +14,15 @@ import { validatePayload } from '../protocol.js'
 import type { EventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload } from '../protocol.js'
 import type { MessageFields } from '../session/session.js'
 import { fairQueue } from './fair-queue.js'
+import { channels } from './diagnostics.js'
+import type { RequestTrace } from './diagnostics.js'
 import type { ConnectionLog } from './bounded-log.js'
 import type { EventHandler, HandlerContext, RequestHandler, RouteContext } from './types.js'
 
 /** What inbound handling needs of its connection. */
 export interface InboundOwner<P extends ProtocolDefinition> {
+  /** How diagnostics name the connection. */
+  readonly trace: { session: string, path: string }
   /** The context handlers receive. */
   context (envelope: Envelope, flags: number): HandlerContext<P>
   /** Sends a control message (RESPONSE, ACK). */
@@ -91,6 +95,10 @@ export class Inbound<P extends ProtocolDefinition> {
     if (this.#inFlight >= o.maxInFlight) return this.#owner.fail(new errors.WIREBOX_ERR_TOO_MANY_REQUESTS(o.maxInFlight), id)
     this.#inFlight++
     const started = performance.now()
+    const trace: RequestTrace | undefined = channels.requestStart.hasSubscribers || channels.requestEnd.hasSubscribers || channels.requestError.hasSubscribers
+      ? { ...this.#owner.trace, eventType: name, id }
+      : undefined
+    if (trace !== undefined) channels.requestStart.publish(trace)
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, o.requestTimeoutMs)), o.requestTimeoutMs)
@@ -101,29 +109,41 @@ export class Inbound<P extends ProtocolDefinition> {
       .then(async (response) => {
         // The response is a piece of work of its own (validation, encoding), before new requests.
         await new Promise<void>((resolve) => fairQueue.run(() => {
-          this.#respond(name, id, definition.response, response, started)
+          const failure = this.#respond(name, id, definition.response, response, started)
+          if (trace !== undefined) {
+            const outcome = { ...trace, durationMs: performance.now() - started }
+            if (failure === undefined) channels.requestEnd.publish(outcome)
+            else channels.requestError.publish({ ...outcome, error: failure })
+          }
           resolve()
         }, true))
-      }, (err: unknown) => this.#owner.fail(err, id, name))
+      }, (err: unknown) => {
+        if (trace !== undefined) channels.requestError.publish({ ...trace, durationMs: performance.now() - started, error: err })
+        this.#owner.fail(err, id, name)
+      })
       .finally(() => {
         clearTimeout(timer)
         this.#inFlight--
       })
   }
 
-  #respond (name: string, id: number, schema: TSchema, response: unknown, started: number): void {
+  /** Validates and sends a response; returns what failed instead, if anything. */
+  #respond (name: string, id: number, schema: TSchema, response: unknown, started: number): unknown {
     try {
       if (this.#route.validateOutgoing) {
         const wrong = validatePayload(schema, response, name)
         if (wrong !== undefined) {
           this.#log.error({ event_type: name, err: wrong.message }, 'wirebox: the handler returned an invalid response')
-          return this.#owner.fail(new errors.WIREBOX_ERR_INTERNAL(name), id)
+          this.#owner.fail(new errors.WIREBOX_ERR_INTERNAL(name), id)
+          return wrong
         }
       }
       this.#route.metrics.latency(performance.now() - started)
       this.#owner.reply(MessageType.RESPONSE, { event_type: name, id, payload: response })
+      return undefined
     } catch (err) {
       this.#owner.fail(err, id, name)
+      return err
     }
   }
 }

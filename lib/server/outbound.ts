@@ -8,6 +8,8 @@ import type { WebSocket } from 'ws'
 import type { EncodedMessage } from '../core/wire.js'
 import type { BackpressureOptions } from '../options.js'
 import type { Metrics } from '../metrics.js'
+import { channels } from './diagnostics.js'
+import type { MessageTrace } from './diagnostics.js'
 
 // How often a congested connection's send buffer is checked (ws has no drain event of its own).
 const DRAIN_POLL_MS = 10
@@ -18,6 +20,8 @@ export interface OutboundOwner {
   finished: () => boolean
   /** The `close` policy: the client does not read. */
   slowConsumer (highWaterMark: number): void
+  /** How diagnostics name the connection. */
+  readonly trace: { session: string, path: string }
 }
 
 /** One connection's writes and back-pressure. */
@@ -45,7 +49,7 @@ export class Outbound {
   }
 
   /** Writes one encoded message; false when it was dropped or the connection is finished. */
-  write (encoded: EncodedMessage, type: number, droppable: boolean): boolean {
+  write (encoded: EncodedMessage, type: number, droppable: boolean, eventType?: string): boolean {
     if (this.#owner.finished() || this.#socket.readyState !== this.#socket.OPEN) return false
     if (this.congested) {
       if (this.#owner.finished()) return false
@@ -56,6 +60,9 @@ export class Outbound {
     }
     for (const frame of encoded.frames) this.#socket.send(frame, { binary: typeof frame !== 'string' })
     this.#metrics.sent(type, encoded.wireSize, encoded.bodySize)
+    if (channels.messageOut.hasSubscribers) {
+      channels.messageOut.publish({ ...this.#owner.trace, type, eventType, wireBytes: encoded.wireSize, bodyBytes: encoded.bodySize } satisfies MessageTrace)
+    }
     return true
   }
 

@@ -5,7 +5,7 @@
 import type { EncodedMessage } from '../core/wire.js'
 
 /** Writes one encoded message; returns whether it was written. */
-export type WriteMessage = (message: EncodedMessage, type: number, droppable: boolean) => boolean
+export type WriteMessage = (message: EncodedMessage, type: number, droppable: boolean, eventType?: string) => boolean
 
 /** An ordered queue of encoded messages. */
 export class Outbox {
@@ -17,8 +17,8 @@ export class Outbox {
   }
 
   /** Queues a message; resolves to whether it was written, rejects when it could not be encoded. */
-  async push (encoded: Promise<EncodedMessage> | EncodedMessage, type: number, droppable: boolean): Promise<boolean> {
-    const written = this.#tail.then(async () => this.#write(await encoded, type, droppable))
+  async push (encoded: Promise<EncodedMessage> | EncodedMessage, type: number, droppable: boolean, eventType?: string): Promise<boolean> {
+    const written = this.#tail.then(async () => this.#write(await encoded, type, droppable, eventType))
     this.#tail = written.catch(() => {})
     return await written
   }

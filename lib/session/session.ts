@@ -61,7 +61,7 @@ export class Session {
   /** Encodes a message with `encoder` and queues it; resolves once written (false: not written). */
   async send (encoder: MessageEncoder, type: number, fields: MessageFields, flags = 0, droppable = false): Promise<boolean> {
     const message: OutgoingMessage = { type, flags, envelope: Session.envelope(type, fields) }
-    return await this.outbox.push(encoder.encodeMessage(message), type, droppable)
+    return await this.outbox.push(encoder.encodeMessage(message), type, droppable, message.envelope.event_type)
   }
 
   /**

@@ -283,7 +283,7 @@ export class Topics implements BrokerListener {
         encoded = subscriber.encoder.encodeMessage(topicMessage(message, ack ? ackId : undefined))
         variants.set(subscriber.encoder, encoded)
       }
-      deliveries.push(subscriber.deliver(encoded, MessageType.EVENT, false, ack ? ackId : undefined))
+      deliveries.push(subscriber.deliver(encoded, MessageType.EVENT, false, ack ? ackId : undefined, message.eventType))
     }
     const results = await Promise.allSettled(deliveries)
     const delivered = results.filter((r) => r.status === 'fulfilled' && r.value).length
@@ -344,7 +344,7 @@ export class Topics implements BrokerListener {
         if (message.seq > cursor.delivered + 1) subscriber.lost(topic, this.#latest.get(topic) ?? message.seq, message.seq)
         cursor.delivered = message.seq
         // One at a time: the send buffer must show each message before the next is judged.
-        const written = await subscriber.deliver(subscriber.encoder.encodeMessage(topicMessage(message)), MessageType.EVENT, false)
+        const written = await subscriber.deliver(subscriber.encoder.encodeMessage(topicMessage(message)), MessageType.EVENT, false, undefined, message.eventType)
         if (!written || !this.#current(cursor)) return
       }
       messages = undefined
