@@ -7,6 +7,9 @@ import { Kind } from '@sinclair/typebox'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { firstProblem } from './core/schema-check.js'
 import { errors } from './errors.js'
+
+export { protocolTables } from './protocol-tables.js'
+export type { ProtocolTables } from './protocol-tables.js'
 import type { WireboxError } from './errors.js'
 
 /** A request's schemas. */
@@ -53,30 +56,6 @@ export function defineProtocol<const D extends ProtocolDefinition> (definition: 
   if (bad.length > 0) throw new errors.WIREBOX_ERR_INVALID_OPTION('protocol', `not TypeBox schemas: ${bad.join(', ')}`)
   return Object.freeze({ ...definition, __wirebox: 'protocol' as const }) as Protocol<D>
 }
-
-/** A protocol's events and requests by name, in Maps: names from the wire never reach a plain object's prototype. */
-export interface ProtocolTables {
-  readonly events: ReadonlyMap<string, TSchema>
-  readonly requests: ReadonlyMap<string, RequestDefinition>
-}
-
-const tables = new WeakMap<ProtocolDefinition, ProtocolTables>()
-
-/** The protocol's tables, built once per protocol (own keys only). */
-export function protocolTables (protocol: ProtocolDefinition | undefined): ProtocolTables {
-  if (protocol === undefined) return EMPTY_TABLES
-  let found = tables.get(protocol)
-  if (found === undefined) {
-    found = {
-      events: new Map(Object.entries(protocol.events ?? {})),
-      requests: new Map(Object.entries(protocol.requests ?? {}))
-    }
-    tables.set(protocol, found)
-  }
-  return found
-}
-
-const EMPTY_TABLES: ProtocolTables = { events: new Map(), requests: new Map() }
 
 function isSchema (value: unknown): value is TSchema {
   return typeof value === 'object' && value !== null && Kind in value

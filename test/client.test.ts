@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { buildApp, testProtocol } from './plugin/fixture.js'
-import { listen } from './plugin/test-client.js'
+import { listen, shutdown } from './plugin/test-client.js'
 import { createClient, WireboxRemoteError } from '../lib/client/node.js'
 import type { ClientState, WireboxClient } from '../lib/client/node.js'
 import { isWireboxError } from '../lib/index.js'
@@ -131,4 +131,22 @@ test('without queueing, calls fail at once while disconnected; close rejects eve
   const gone = open('ws://127.0.0.1:9/ws', { reconnect: { maxAttempts: 2, initialDelayMs: 5 } })
   await t.rejects(gone.ready(), { code: 'WIREBOX_ERR_CONNECTION_CLOSED' }, 'gives up after maxAttempts')
   t.equal(gone.state, 'closed')
+})
+
+test('browser entry: validation is opt-in (no validator: sent as is; with validatePayload: refused before sending)', async (t) => {
+  const { createClient: createBrowserClient } = await import('../lib/client/browser.js')
+  const { validatePayload } = await import('../lib/client/validate.js')
+  const { default: WebSocket } = await import('ws')
+  const app = await buildApp()
+  const base = await listen(app)
+  t.teardown(async () => await shutdown(app))
+  const WebSocketClass = WebSocket as unknown as import('../lib/client/client.js').WebSocketClass
+  const plain = createBrowserClient<typeof testProtocol>(`${base}/ws`, { protocol: testProtocol, WebSocket: WebSocketClass, reconnect: false })
+  const refused = await plain.request('math.add', { a: 1, b: 'two' } as unknown as { a: number, b: number }).catch((err: unknown) => err)
+  t.match(refused, { name: 'WireboxRemoteError', wireCode: 0x200 }, 'without a validator the server refuses it')
+  const checked = createBrowserClient<typeof testProtocol>(`${base}/ws`, { protocol: testProtocol, WebSocket: WebSocketClass, validator: validatePayload, reconnect: false })
+  await t.rejects(checked.request('math.add', { a: 1, b: 'two' } as unknown as { a: number, b: number }), { code: 'WIREBOX_ERR_INVALID_PAYLOAD' }, 'with validatePayload it is refused before sending')
+  t.same(await checked.request('math.add', { a: 1, b: 2 }), { sum: 3 })
+  plain.close()
+  checked.close()
 })

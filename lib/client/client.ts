@@ -14,7 +14,8 @@ import type { ErrorPayload } from '../../schemas/error.js'
 import type { SubscriptionAck } from '../../schemas/subscription.js'
 import { WireCode, errors } from '../errors.js'
 import type { WireboxError } from '../errors.js'
-import { protocolTables, validatePayload } from '../protocol.js'
+import type { TSchema } from '@sinclair/typebox'
+import { protocolTables } from '../protocol-tables.js'
 import type { EventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload, ResponsePayload } from '../protocol.js'
 import { handshakeSettings, negotiatedSettings } from '../session/handshake.js'
 import { Session } from '../session/session.js'
@@ -29,7 +30,7 @@ import { WireboxRemoteError } from './types.js'
 import type { ClientOptions, ClientState, ClientStats, EventMeta, WebSocketClass, WebSocketLike } from './types.js'
 
 export { WireboxRemoteError } from './types.js'
-export type { ClientOptions, ClientState, ClientStats, EventMeta, WebSocketClass, WebSocketLike } from './types.js'
+export type { ClientOptions, ClientState, ClientStats, EventMeta, PayloadValidator, WebSocketClass, WebSocketLike } from './types.js'
 export type { ReconnectOptions } from './reconnect.js'
 export { CLIENT_DEFAULTS } from './reconnect.js'
 export type { TopicGap } from './topic-cursors.js'
@@ -135,7 +136,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     if (this.#validatesOutgoing()) {
       const definition = protocolTables(this.#options.protocol).requests.get(name)
       if (definition === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', name)
-      const invalid = validatePayload(definition.payload, payload, name)
+      const invalid = this.#validate(definition.payload, payload, name)
       if (invalid !== undefined) throw invalid
     }
     const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs
@@ -147,7 +148,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     if (this.#validatesOutgoing()) {
       const schema = protocolTables(this.#options.protocol).events.get(event)
       if (schema === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', event)
-      const invalid = validatePayload(schema, payload, event)
+      const invalid = this.#validate(schema, payload, event)
       if (invalid !== undefined) throw invalid
     }
     await this.#whenOpen(async () => {
@@ -215,7 +216,12 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   }
 
   #validatesOutgoing (): boolean {
-    return this.#options.protocol !== undefined && this.#options.validateOutgoing !== false
+    return this.#options.protocol !== undefined && this.#options.validator !== undefined && this.#options.validateOutgoing !== false
+  }
+
+  /** The problem of a payload, when a validator is given. */
+  #validate (schema: TSchema, value: unknown, name: string): WireboxError | undefined {
+    return this.#options.validator?.(schema, value, name)
   }
 
   /** Runs `run` now when open, else queues it for the next connection (or fails at once). */
@@ -347,7 +353,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     if (this.#options.validateIncoming === true) {
       const name = this.#requests.nameOf(id)
       const schema = name === undefined ? undefined : protocolTables(this.#options.protocol).requests.get(name)?.response
-      const invalid = schema === undefined || name === undefined ? undefined : validatePayload(schema, envelope.payload, name)
+      const invalid = schema === undefined || name === undefined ? undefined : this.#validate(schema, envelope.payload, name)
       if (invalid !== undefined) {
         this.#requests.reject(id, invalid)
         return
@@ -364,7 +370,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
       const schema = protocolTables(this.#options.protocol).events.get(name)
       const invalid: WireboxError | undefined = schema === undefined
         ? new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', name)
-        : validatePayload(schema, envelope.payload, name)
+        : this.#validate(schema, envelope.payload, name)
       if (invalid !== undefined) return this.#emitError(invalid)
     }
     const meta: EventMeta = { envelope, flags: message.flags, topic: envelope.topic, seq: envelope.seq }

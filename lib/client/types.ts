@@ -6,6 +6,8 @@ import type { Envelope } from '../../schemas/envelope.js'
 import type { ErrorPayload } from '../../schemas/error.js'
 import type { Protocol, ProtocolDefinition } from '../protocol.js'
 import type { ReconnectOptions } from './reconnect.js'
+import type { TSchema } from '@sinclair/typebox'
+import type { WireboxError } from '../errors.js'
 
 /** The WebSocket API the client uses (the browser's, Node's global one, or `ws`). */
 export interface WebSocketLike {
@@ -19,6 +21,9 @@ export interface WebSocketLike {
   send (data: Uint8Array | string): void
   close (code?: number, reason?: string): void
 }
+
+/** Checks a payload: undefined when valid, else the catalog error (see `validatePayload`). */
+export type PayloadValidator = (schema: TSchema, value: unknown, eventType: string) => WireboxError | undefined
 
 /** A WebSocket constructor. */
 export type WebSocketClass = new (url: string, protocols?: string | string[]) => WebSocketLike
@@ -41,7 +46,13 @@ export interface ClientOptions<P extends ProtocolDefinition = ProtocolDefinition
   requestTimeoutMs?: number
   /** A send with `ack: true` without an ACK after this many ms rejects (default 10000). */
   ackTimeoutMs?: number
-  /** Refuse outgoing payloads that fail the protocol's schemas, before sending (default true with `protocol`). */
+  /**
+   * Checks a payload against its schema (in Node: `validatePayload` by default; in browsers: none
+   * unless given, so that the schema compiler is bundled only when wanted; import it from
+   * `fastify-wirebox/client/validate`).
+   */
+  validator?: PayloadValidator
+  /** Refuse outgoing payloads that fail the protocol's schemas, before sending (default true with `protocol` and a validator). */
   validateOutgoing?: boolean
   /** Check incoming payloads against the protocol's schemas (default false). */
   validateIncoming?: boolean
