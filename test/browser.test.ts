@@ -82,7 +82,10 @@ test('the example page shows the patient, the live trace on labelled axes, the n
   const problems: string[] = []
   const notFound: string[] = []
   page.on('pageerror', (e) => problems.push(e.message))
+  const consoleErrors: string[] = []
   page.on('response', (r) => { if (r.status() === 404) notFound.push(r.url()) })
+  // The browser's own favicon request is no page response: a 404 there shows only on the console.
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()) })
   await page.goto(`${base}/`)
   await until(page, (s) => s.batches >= 3)
   const first = { ...await ecg(page), image: await page.evaluate(() => (document.querySelector('canvas') as HTMLCanvasElement).toDataURL()) }
@@ -112,6 +115,7 @@ test('the example page shows the patient, the live trace on labelled axes, the n
     t.match(await response.text(), /^<svg /)
   }
   t.same(notFound, [], 'no request of the page got a 404')
+  t.same(consoleErrors, [], 'no error on the console (a missing icon would be one)')
   await page.screenshot({ path: 'test/browser-example.png' }).catch(() => {})
 })
 
