@@ -29,6 +29,8 @@ export interface EcgServerOptions {
   redisUrl?: string
   /** Key prefix in Redis (default 'wirebox-ecg'). */
   redisPrefix?: string
+  /** Patient streams running at once; subscribing to one more patient is refused (default 100). */
+  maxStreams?: number
 }
 
 /** Builds the example server (not listening). */
@@ -52,8 +54,11 @@ export async function buildServer (options: EcgServerOptions = {}): Promise<Fast
   const alertEvery = options.alertEvery ?? 50
 
   // One stream per patient while it has subscribers: batch k holds samples 25k to 25k + 24.
-  const startStream = (patientId: string): void => {
-    if (streams.has(patientId)) return
+  const maxStreams = options.maxStreams ?? 100
+  // Returns whether the patient's stream runs (at most maxStreams: clients choose patient ids).
+  const startStream = (patientId: string): boolean => {
+    if (streams.has(patientId)) return true
+    if (streams.size >= maxStreams) return false
     const topic = `ecg/${patientId}`
     let seq = 0
     const timer = setInterval(() => {
@@ -72,6 +77,7 @@ export async function buildServer (options: EcgServerOptions = {}): Promise<Fast
     }, interval)
     timer.unref()
     streams.set(patientId, timer)
+    return true
   }
   app.addHook('onClose', async () => {
     for (const timer of streams.values()) clearInterval(timer)
@@ -82,9 +88,7 @@ export async function buildServer (options: EcgServerOptions = {}): Promise<Fast
     // Only patient topics exist; subscribing starts that patient's stream.
     authorizeSubscribe: (topic) => {
       const match = TOPIC.exec(topic)
-      if (match === null) return false
-      startStream(match[1] as string)
-      return true
+      return match !== null && startStream(match[1] as string)
     }
   }, (connection) => {
     connection.handle('ecg.history', ({ patient_id, samples: count }) => {

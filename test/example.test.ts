@@ -62,3 +62,16 @@ test('the example listens on /ws, serves /metrics, and its protocol is exported 
   t.match(metrics.body, /wirebox_open_connections\{route="\/ws"\} 0/)
   t.match(metrics.body, /# TYPE wirebox_request_duration_seconds histogram/)
 })
+
+test('the example runs at most maxStreams patient streams: clients cannot start streams without bound', async (t) => {
+  const app = await buildServer({ logger: false, maxStreams: 3 })
+  const base = await listen(app)
+  t.teardown(async () => await shutdown(app))
+  const client = await TestClient.connect(`${base}/ws?encoding=messagepack`)
+  for (const patient of ['a', 'b', 'c']) t.equal((await client.subscribe(`ecg/${patient}`)).type, MessageType.SUBSCRIPTION_ACK, `ecg/${patient}: streaming`)
+  const fourth = await client.subscribe('ecg/d')
+  t.equal(fourth.type, MessageType.ERROR, 'a fourth patient is refused')
+  t.equal((fourth.envelope?.payload as { code: number }).code, 0x203, 'with 0x203')
+  t.equal((await client.subscribe('ecg/a')).type, MessageType.SUBSCRIPTION_ACK, 'a running stream still takes subscribers')
+  client.close()
+})
