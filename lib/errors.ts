@@ -72,7 +72,7 @@ export function isWireboxError (err: unknown): err is WireboxError {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[kWireboxError] === true
 }
 
-/** The protocol's numeric error codes (DESIGN.md section 3, PROTOCOL.md "Error codes"). */
+/** The protocol's numeric error codes (PROTOCOL.md section 7). */
 export const WireCode = Object.freeze({
   INVALID_PROTOCOL_VERSION: 0x100,
   CHECKSUM_MISMATCH: 0x101,

@@ -1,7 +1,7 @@
 /**
  * The handshake: encoding, version and compression from the query string and from
  * `Sec-WebSocket-Protocol` (`wirebox.v<version>.<encoding>[.<compression>]`), the query string
- * winning where both are given (DESIGN.md section 2, PROTOCOL.md section 1).
+ * winning where both are given (PROTOCOL.md section 1).
  */
 import type { CompressionAlgorithm, Version } from './core/constants.js'
 import type { Encoding } from './core/codec.js'
