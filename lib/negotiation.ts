@@ -21,7 +21,7 @@ export interface Negotiated {
 }
 
 /** The outcome: the settings, or the refusal to send before closing. */
-export type Negotiation = { ok: true, negotiated: Negotiated } | { ok: false, error: WireboxError, negotiated: Negotiated }
+type Negotiation = { ok: true, negotiated: Negotiated } | { ok: false, error: WireboxError, negotiated: Negotiated }
 
 const PROTOCOL_VALUE = /^wirebox\.v(\d+)\.([a-z]+)(?:\.([a-z]+))?$/
 

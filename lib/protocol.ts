@@ -55,7 +55,7 @@ export function defineProtocol<const D extends ProtocolDefinition> (definition: 
 }
 
 /** A protocol's events and requests by name, in Maps: names from the wire never reach a plain object's prototype. */
-export interface ProtocolTables {
+interface ProtocolTables {
   readonly events: ReadonlyMap<string, TSchema>
   readonly requests: ReadonlyMap<string, RequestDefinition>
 }

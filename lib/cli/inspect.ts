@@ -14,7 +14,7 @@ import { nodePlatform } from '../platform/node.js'
 import type { CompressionAlgorithm } from '../core/constants.js'
 
 /** What `inspectFrame` found. */
-export interface Inspection {
+interface Inspection {
   transport: 'binary' | 'text'
   header?: {
     version: number

@@ -5,7 +5,7 @@
  */
 
 /** What the table says of one dtype. */
-export interface DTypeInfo {
+interface DTypeInfo {
   /** The typed array class. */
   readonly Class: NumericArrayClass
   /** Bytes of one element on the wire (little-endian). */

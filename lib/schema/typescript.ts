@@ -11,7 +11,7 @@ import { dtypeInfo } from '../core/dtypes.js'
 type S = TSchema & Record<string, unknown>
 
 /** `ecg.history` -> `EcgHistory`. */
-export function typeName (name: string): string {
+function typeName (name: string): string {
   const words = name.split(/[^A-Za-z0-9]+/).filter(Boolean)
   const joined = words.map((w) => (w[0] as string).toUpperCase() + w.slice(1)).join('')
   return /^[0-9]/.test(joined) ? `T${joined}` : joined || 'Unnamed'
@@ -23,7 +23,7 @@ const key = (name: string): string => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ?
  * A template literal's pattern (TypeBox writes `^...$` with `(.*)`, `(0|[1-9][0-9]*)`,
  * `(true|false)` and `(a|b)` groups, other characters escaped) as a template literal type.
  */
-export function templateLiteralType (pattern: string): string {
+function templateLiteralType (pattern: string): string {
   const body = pattern.replace(/^\^/, '').replace(/\$$/, '')
   const [parts, end] = templateParts(body, 0)
   if (end !== body.length) return 'string' // not a pattern TypeBox writes: a plain string
