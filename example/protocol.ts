@@ -1,5 +1,5 @@
 /**
- * The ECG monitor's protocol (seed 002's domain). Tests outside the project rely on these names.
+ * The ECG monitor's protocol. Tests outside the project rely on these names.
  */
 import { Type } from '@sinclair/typebox'
 import { defineProtocol } from '../lib/index.js'

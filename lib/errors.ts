@@ -72,7 +72,7 @@ export function isWireboxError (err: unknown): err is WireboxError {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[kWireboxError] === true
 }
 
-/** The protocol's numeric error codes (DESIGN.md section 3, PROTOCOL.md "Error codes"). */
+/** The protocol's numeric error codes (PROTOCOL.md section 7). */
 export const WireCode = Object.freeze({
   INVALID_PROTOCOL_VERSION: 0x100,
   CHECKSUM_MISMATCH: 0x101,
@@ -88,13 +88,24 @@ export const WireCode = Object.freeze({
   REQUEST_TIMEOUT: 0x301
 })
 
-/** WebSocket close codes used by the catalog (RFC 6455 section 7.4.1). */
+/**
+ * WebSocket close codes that fastify-wirebox sends: the catalog's and the others (RFC 6455
+ * section 7.4.1; 4000-4999 are for applications, section 7.4.2).
+ */
 export const CloseCode = Object.freeze({
+  /** A close asked for by the application (`close()`). */
+  NORMAL: 1000,
+  /** The server is shutting down (`app.close()`). */
+  GOING_AWAY: 1001,
   PROTOCOL_ERROR: 1002,
   INVALID_DATA: 1007,
   POLICY_VIOLATION: 1008,
   MESSAGE_TOO_BIG: 1009,
-  TRY_AGAIN_LATER: 1013
+  /** The server met an unexpected condition (e.g. a route's connection setup failed). */
+  INTERNAL_ERROR: 1011,
+  TRY_AGAIN_LATER: 1013,
+  /** The client heard nothing from the server for two heartbeat intervals. */
+  HEARTBEAT_TIMEOUT: 4000
 })
 
 const W = WireCode

@@ -8,7 +8,7 @@
 import { messageTypeName } from './core/constants.js'
 
 /** Request latency bucket bounds in ms (the Prometheus histogram's `le`, divided by 1000). */
-export const LATENCY_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
+const LATENCY_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
 
 /** A metrics snapshot. */
 export interface MetricsSnapshot {
@@ -112,7 +112,7 @@ export class Metrics {
 }
 
 /** Sums snapshots (the plugin's global view). */
-export function sumSnapshots (snapshots: MetricsSnapshot[]): MetricsSnapshot {
+function sumSnapshots (snapshots: MetricsSnapshot[]): MetricsSnapshot {
   const total = new Metrics().snapshot()
   const add = (into: Record<string, number>, from: Record<string, number>): void => {
     for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v
@@ -138,7 +138,7 @@ export function sumSnapshots (snapshots: MetricsSnapshot[]): MetricsSnapshot {
 }
 
 /** One Prometheus metric family wirebox exports (a counter or a gauge), read from a route's Metrics. */
-export interface MetricFamily {
+interface MetricFamily {
   /** The name after the prefix (`wirebox_` unless told otherwise). */
   readonly name: string
   readonly type: 'counter' | 'gauge'

@@ -1,7 +1,7 @@
 /**
  * The handshake: encoding, version and compression from the query string and from
  * `Sec-WebSocket-Protocol` (`wirebox.v<version>.<encoding>[.<compression>]`), the query string
- * winning where both are given (DESIGN.md section 2, PROTOCOL.md section 1).
+ * winning where both are given (PROTOCOL.md section 1).
  */
 import type { CompressionAlgorithm, Version } from './core/constants.js'
 import type { Encoding } from './core/codec.js'
@@ -21,7 +21,7 @@ export interface Negotiated {
 }
 
 /** The outcome: the settings, or the refusal to send before closing. */
-export type Negotiation = { ok: true, negotiated: Negotiated } | { ok: false, error: WireboxError, negotiated: Negotiated }
+type Negotiation = { ok: true, negotiated: Negotiated } | { ok: false, error: WireboxError, negotiated: Negotiated }
 
 const PROTOCOL_VALUE = /^wirebox\.v(\d+)\.([a-z]+)(?:\.([a-z]+))?$/
 

@@ -198,7 +198,7 @@ const sharedProperties = {
 }
 
 /** Schema of the plugin options. */
-export const PluginOptionsSchema = Type.Object({
+const PluginOptionsSchema = Type.Object({
   ...sharedProperties,
   metricsRoute: Type.Optional(Type.String({ pattern: '^/' })),
   maxTopics: Type.Optional(positive),
@@ -210,7 +210,7 @@ export const PluginOptionsSchema = Type.Object({
 }, { additionalProperties: false })
 
 /** Schema of the route options (functions and the protocol are checked apart). */
-export const RouteOptionsSchema = Type.Object({
+const RouteOptionsSchema = Type.Object({
   ...sharedProperties,
   protocol: Type.Object({ __wirebox: Type.Literal('protocol') }, { description: 'made by defineProtocol' }),
   preValidation: Type.Optional(Type.Unknown()),

@@ -12,7 +12,7 @@ import type { DecoderOptions, WireSettings } from './core/wire.js'
 import { CHUNK_HEADER_SIZE } from './core/constants.js'
 import { PartialBudget } from './core/chunking.js'
 import { nodePlatform } from './platform/node.js'
-import { errors } from './errors.js'
+import { CloseCode, errors } from './errors.js'
 import { protocolTables } from './protocol.js'
 import type { ProtocolDefinition } from './protocol.js'
 import { WireboxConnection } from './server/connection.js'
@@ -70,7 +70,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
   const connections = new Set<WireboxConnection>()
   // Before @fastify/websocket's own preClose (added after this one), which closes with 1005.
   fastify.addHook('preClose', (done) => {
-    for (const connection of connections) connection.close(1001, 'server closing')
+    for (const connection of connections) connection.close(CloseCode.GOING_AWAY, 'server closing')
     done()
   })
   if (!fastify.hasDecorator('websocketServer')) {
@@ -214,7 +214,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
           .then(() => setup(connection, request))
           .catch((err: unknown) => {
             request.log.error({ err, session: connection.id }, 'wirebox: route setup failed')
-            connection.close(1011, 'setup failed')
+            connection.close(CloseCode.INTERNAL_ERROR, 'setup failed')
           })
       }
     })

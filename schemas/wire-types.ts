@@ -2,22 +2,9 @@ import { Kind, Type, TypeRegistry } from '@sinclair/typebox'
 import type { TSchema, TUnsafe } from '@sinclair/typebox'
 import { DTYPES } from '../lib/core/tagged-values.js'
 import type { NumericArray } from '../lib/core/tagged-values.js'
+import type { DType, DTypeArrays } from '../lib/core/dtypes.js'
 
-/** Class of each dtype's typed array, for the schema's TypeScript type. */
-interface NdArrayTypes {
-  int8: Int8Array
-  uint8c: Uint8ClampedArray
-  int16: Int16Array
-  uint16: Uint16Array
-  int32: Int32Array
-  uint32: Uint32Array
-  float32: Float32Array
-  float64: Float64Array
-  int64: BigInt64Array
-  uint64: BigUint64Array
-}
-/** A dtype name. */
-export type DType = keyof NdArrayTypes
+export type { DType } from '../lib/core/dtypes.js'
 
 /** Options of an NdArray schema. */
 export interface NdArrayOptions {
@@ -28,7 +15,7 @@ export interface NdArrayOptions {
 }
 
 /** The schema of an NdArray: TypeBox's Kind `WireboxNdArray`, JSON Schema extension `x-ndarray`. */
-export interface TNdArray<D extends DType> extends TUnsafe<NdArrayTypes[D]> {
+export interface TNdArray<D extends DType> extends TUnsafe<DTypeArrays[D]> {
   dtype: D
 }
 
@@ -46,7 +33,7 @@ if (!TypeRegistry.Has(KIND)) {
 /** A typed array of `dtype` (e.g. `NdArray('float32')` for a Float32Array), sent as `__ndarray__`. */
 export function NdArray<D extends DType> (dtype: D, options: NdArrayOptions = {}): TNdArray<D> {
   if (!Object.hasOwn(DTYPES, dtype)) throw new TypeError(`Unknown dtype ${dtype}`)
-  return Type.Unsafe<NdArrayTypes[D]>({ [Kind]: KIND, dtype, 'x-ndarray': dtype, ...options }) as TNdArray<D>
+  return Type.Unsafe<DTypeArrays[D]>({ [Kind]: KIND, dtype, 'x-ndarray': dtype, ...options }) as TNdArray<D>
 }
 
 /** A Date (MessagePack timestamp; JSON `__datetime__`). */

@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { randomBytes } from 'node:crypto'
-import { ChunkReassembler, splitIntoChunks, parseChunk, MessageType, Flag } from '../lib/index.js'
+import { ChunkReassembler, splitIntoChunks, parseChunk, readChunkHeader, MessageType, Flag } from '../lib/index.js'
 import { rejectsWith } from './helpers.js'
 
 const EVENT = MessageType.EVENT
@@ -113,4 +113,12 @@ test('drops incomplete messages after the timeout and reports each', async (t) =
 
 test('refuses to split into more than 65535 chunks', async (t) => {
   await rejectsWith(t, () => splitIntoChunks(new Uint8Array(70_000), 1, 1), 'WIREBOX_ERR_CHUNKED_TOO_LARGE')
+})
+
+test('readChunkHeader reads the fields as sent; parseChunk reads with it and checks', async (t) => {
+  const bad = chunk(9, 3, 0, [1, 2])
+  t.same(readChunkHeader(bad), { messageId: 9, index: 3, count: 0, data: new Uint8Array([1, 2]) })
+  await rejectsWith(t, () => parseChunk(bad), 'WIREBOX_ERR_INVALID_CHUNK')
+  const good = chunk(0xffffffff, 1, 2, [3])
+  t.same(parseChunk(good), readChunkHeader(good))
 })

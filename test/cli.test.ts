@@ -2,11 +2,13 @@ import { test } from 'tap'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../lib/cli/main.js'
-import { inspectFrame } from '../lib/cli/inspect.js'
-import { MessageEncoder, MessageType, nodePlatform, Flag } from '../lib/index.js'
+import { inspectFrame, formatInspection } from '../lib/cli/inspect.js'
+import { MessageEncoder, MessageType, nodePlatform, Flag, createMessagePackCodec } from '../lib/index.js'
+import { rawFrame } from './helpers.js'
 
 const run = async (args: string[]): Promise<{ code: number, out: string, err: string }> => {
   let out = ''
@@ -118,4 +120,53 @@ test('inspect decodes frames: header, flags, checksum, chunk, compression, body'
   const chunked = await inspectFrame(Buffer.from(readFileSync('test/vectors/v3-event-chunked-messagepack.hex', 'utf8').split('\n')[0] as string, 'hex'))
   t.match(chunked, { chunk: { messageId: 1, index: 0, count: 2 } })
   t.match(chunked.problems[0], /chunk 1 of 2/)
+})
+
+/** A frame by hand (test/helpers.ts), any header field right or wrong, sent at 2023-11-14T22:13:20Z. */
+const frameOf = (version: 1 | 2 | 3, type: number, flags: number, payload: Uint8Array, fields: { length?: number, checksum?: number } = {}): Uint8Array =>
+  rawFrame({ version, type, flags, payload, timestamp: 1_700_000_000_000_000n, ...fields })
+
+function chunkPayload (messageId: number, index: number, count: number, data: Uint8Array): Uint8Array {
+  const chunk = Buffer.alloc(8 + data.length)
+  chunk.writeUInt32BE(messageId, 0)
+  chunk.writeUInt16BE(index, 4)
+  chunk.writeUInt16BE(count, 6)
+  chunk.set(data, 8)
+  return chunk
+}
+
+test('inspect: every line of the report, and every problem of one frame at once (issue 9)', async (t) => {
+  const report = async (input: Uint8Array | string): Promise<string> => formatInspection(await inspectFrame(input))
+  t.equal(await report(new Uint8Array(0)), 'transport   binary\nPROBLEM     empty frame')
+  t.equal(await report(new Uint8Array([7, 1, 2])), 'transport   binary\nPROBLEM     unknown version byte 0x7')
+  t.equal(await report(new Uint8Array([3, 1, 0, 0, 0])), 'transport   binary\nPROBLEM     5 bytes: shorter than the 19-byte header of version 3')
+  const header = (lines: string[]): string => ['transport   binary', ...lines].join('\n')
+  t.equal(await report(frameOf(3, 0x99, 0xff, new Uint8Array([0xc1]), { length: 99, checksum: 1 })), header([
+    'version     3',
+    'type        0x99 (unknown)',
+    'flags       0xff COMPRESSED | ENCRYPTED | PRIORITY | BROADCAST | ACK_REQUIRED | CHUNKED',
+    'length      99',
+    'checksum    0x00000001 MISMATCH',
+    'timestamp   1700000000000000 µs (2023-11-14T22:13:20.000Z)',
+    'PROBLEM     unknown message type 0x99',
+    'PROBLEM     reserved flag bits 6-7 are set',
+    'PROBLEM     length field says 99 bytes, 1 present',
+    'PROBLEM     checksum mismatch: header 0x00000001, payload 0x3e611dab',
+    'PROBLEM     CHUNKED, but shorter than the chunk header'
+  ]))
+  t.equal(await report(frameOf(3, MessageType.PING, 0, new Uint8Array(0))), header([
+    'version     3', 'type        0x11 PING', 'flags       0x00 (none)', 'length      0', 'checksum    0x00000000 ok',
+    'timestamp   1700000000000000 µs (2023-11-14T22:13:20.000Z)', 'body        0 bytes'
+  ]))
+  const body = createMessagePackCodec().encode({ event_type: 'x', timestamp: 1, payload: { n: 1 } })
+  const single = await report(frameOf(3, MessageType.EVENT, Flag.CHUNKED | Flag.COMPRESSED, chunkPayload(7, 0, 1, gzipSync(body))))
+  t.match(single, /\nchunk {7}message 7, 1 of 1, \d+ bytes\ncompression gzip\nbody {8}\d+ bytes, messagepack\n\{\n {2}"event_type": "x",/)
+  t.notMatch(single, /PROBLEM/)
+  t.match(await report(frameOf(3, MessageType.EVENT, Flag.CHUNKED, chunkPayload(9, 0, 0, body))),
+    /\nchunk {7}message 9, 1 of 0, \d+ bytes\nPROBLEM {5}chunk 1 of 0: the body needs every chunk$/)
+  t.match(await report(frameOf(2, MessageType.EVENT, Flag.COMPRESSED, new Uint8Array([1, 2, 3, 4]))),
+    /\ncompression deflate\nPROBLEM {5}Decompression \(deflate\) failed: /)
+  t.match(await report(frameOf(1, MessageType.EVENT, 0, new Uint8Array([0xc1]))),
+    /\nchecksum {4}0x[0-9a-f]{8} ok\nbody {8}1 bytes, messagepack\nPROBLEM {5}Malformed MessagePack body: /)
+  t.match(await report('{"type":1,'), /^transport {3}text\nbody {8}10 bytes, json\nPROBLEM {5}Malformed JSON body: /)
 })

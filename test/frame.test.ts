@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { decodeFrame, encodeFrame, headerSize, Flag, MessageType } from '../lib/index.js'
+import { decodeFrame, encodeFrame, headerSize, readHeader, Flag, MessageType } from '../lib/index.js'
 import { crc32 } from '../lib/platform/node.js'
 import { rawFrame, rejectsWith } from './helpers.js'
 
@@ -88,4 +88,14 @@ test('the encoder refuses what the decoder would reject', async (t) => {
   await rejectsWith(t, () => encodeFrame({ version: 4 as 3, type: 1, payload: body }, crc32), 'WIREBOX_ERR_UNSUPPORTED_VERSION')
   await rejectsWith(t, () => encodeFrame({ version: 3, type: 0x42, payload: body }, crc32), 'WIREBOX_ERR_UNKNOWN_MESSAGE_TYPE')
   await rejectsWith(t, () => encodeFrame({ version: 1, type: 1, flags: Flag.COMPRESSED, payload: body }, crc32), 'WIREBOX_ERR_INVALID_FLAGS')
+})
+
+test('readHeader reads every field as sent and checks none (decodeFrame checks after it)', async (t) => {
+  const wrong = rawFrame({ version: 3, type: 0x99, flags: 0xff, payload: body, length: 7, checksum: 1, timestamp: 1_700_000_000_000_123n })
+  t.same(readHeader(wrong), { version: 3, type: 0x99, flags: 0xff, length: 7, checksum: 1, timestamp: 1_700_000_000_000_123 })
+  const v2 = rawFrame({ version: 2, type: MessageType.EVENT, flags: Flag.COMPRESSED, payload: body })
+  t.same(readHeader(v2), { version: 2, type: 1, flags: 1, length: 1, checksum: crc32(body), timestamp: undefined })
+  const { payload, ...fields } = decodeFrame(v2, limits, crc32)
+  t.same(fields, { version: 2, type: 1, flags: 1, timestamp: undefined })
+  t.same(payload, body)
 })

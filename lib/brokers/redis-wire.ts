@@ -9,7 +9,7 @@ import type { Codec } from '../core/codec.js'
 import type { TopicMessage } from './broker.js'
 
 /** A topic message as stored in Redis. */
-export interface Wire {
+interface Wire {
   /** Event type. */
   e: string
   /** Payload. */

@@ -47,7 +47,7 @@ export function parsePayload (text: string): unknown {
 }
 
 /** The closest names (by edit distance), for "did you mean". */
-export function closest (name: string, candidates: Iterable<string>): string[] {
+function closest (name: string, candidates: Iterable<string>): string[] {
   const distance = (a: string, b: string): number => {
     let row = Array.from({ length: b.length + 1 }, (_, i) => i)
     for (let i = 1; i <= a.length; i++) {
@@ -118,7 +118,7 @@ const timeoutOf = (options: Map<string, string | true>): number | undefined => {
 }
 
 /** The console's commands by name. */
-export const COMMANDS: Record<string, Command> = {
+const COMMANDS: Record<string, Command> = {
   request: {
     usage: 'request <name> [json] [--timeout ms]',
     summary: 'send a request and print its response or error, with the round trip',
@@ -215,7 +215,7 @@ export const COMMANDS: Record<string, Command> = {
 const ALIASES = new Map<string, string>(Object.entries(COMMANDS).flatMap(([name, c]) => [[name, name], ...(c.aliases ?? []).map((a) => [a, name] as [string, string])]))
 
 /** The console's help text. */
-export function helpText (): string {
+function helpText (): string {
   const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length))
   return [
     ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),

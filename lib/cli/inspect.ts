@@ -1,17 +1,20 @@
 /**
  * `wirebox inspect`: a protocol analyzer for one frame. Reads the header (version, type, flags,
  * length, checksum, timestamp), checks the checksum, shows the chunk header, inflates, and
- * decodes the body; reports every problem instead of stopping at the first.
+ * decodes the body; reports every problem instead of stopping at the first. The bytes are read
+ * by the wire core's own readers (`readHeader`, `readChunkHeader`), which check nothing, so that
+ * every field of a broken frame can still be shown.
  */
 import { HEADER_SIZE, Flag, messageTypeName, CHUNK_HEADER_SIZE } from '../core/constants.js'
-import { isVersion } from '../core/frame.js'
+import { isVersion, readHeader } from '../core/frame.js'
+import { readChunkHeader } from '../core/chunking.js'
 import { createJsonCodec } from '../core/json-codec.js'
 import { createMessagePackCodec } from '../core/msgpack-codec.js'
 import { nodePlatform } from '../platform/node.js'
 import type { CompressionAlgorithm } from '../core/constants.js'
 
 /** What `inspectFrame` found. */
-export interface Inspection {
+interface Inspection {
   transport: 'binary' | 'text'
   header?: {
     version: number
@@ -70,11 +73,7 @@ export async function inspectFrame (input: Uint8Array | string): Promise<Inspect
     problems.push(`${input.length} bytes: shorter than the ${size}-byte header of version ${version}`)
     return result
   }
-  const view = new DataView(input.buffer, input.byteOffset, input.byteLength)
-  const type = view.getUint8(1)
-  const flags = view.getUint8(2)
-  const length = view.getUint32(3)
-  const checksum = view.getUint32(7)
+  const { type, flags, length, checksum, timestamp } = readHeader(input)
   const payload = input.subarray(size)
   const actual = nodePlatform.crc32(payload)
   result.header = {
@@ -87,10 +86,9 @@ export async function inspectFrame (input: Uint8Array | string): Promise<Inspect
     checksum,
     checksumOk: checksum === actual
   }
-  if (version === 3) {
-    const micros = view.getUint32(11) * 0x1_0000_0000 + view.getUint32(15)
-    result.header.timestampMicros = micros
-    const date = new Date(micros / 1000)
+  if (timestamp !== undefined) {
+    result.header.timestampMicros = timestamp
+    const date = new Date(timestamp / 1000)
     if (!Number.isNaN(date.getTime())) result.header.timestampIso = date.toISOString()
   }
   if (result.header.typeName === undefined) problems.push(`unknown message type 0x${type.toString(16)}`)
@@ -103,13 +101,13 @@ export async function inspectFrame (input: Uint8Array | string): Promise<Inspect
       problems.push('CHUNKED, but shorter than the chunk header')
       return result
     }
-    const chunk = { messageId: view.getUint32(size), index: view.getUint16(size + 4), count: view.getUint16(size + 6), dataBytes: payload.length - CHUNK_HEADER_SIZE }
-    result.chunk = chunk
-    if (chunk.count !== 1) {
-      problems.push(`chunk ${chunk.index + 1} of ${chunk.count}: the body needs every chunk`)
+    const { messageId, index, count, data } = readChunkHeader(payload)
+    result.chunk = { messageId, index, count, dataBytes: data.length }
+    if (count !== 1) {
+      problems.push(`chunk ${index + 1} of ${count}: the body needs every chunk`)
       return result
     }
-    body = payload.subarray(CHUNK_HEADER_SIZE)
+    body = data
   }
   if ((flags & Flag.COMPRESSED) !== 0) {
     const algorithm: CompressionAlgorithm = body[0] === 0x1f && body[1] === 0x8b ? 'gzip' : 'deflate'

@@ -7,7 +7,7 @@ import type { Protocol, ProtocolDefinition } from '../protocol.js'
 export class UsageError extends Error {}
 
 /** Imports a module by file name. */
-export async function loadModule (file: string): Promise<Record<string, unknown>> {
+async function loadModule (file: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(resolve(file)).href
   if (/\.[mc]?tsx?$/.test(file)) {
     let tsx: { tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>> }
@@ -22,7 +22,7 @@ export async function loadModule (file: string): Promise<Record<string, unknown>
 }
 
 /** True for what defineProtocol returns. */
-export function isProtocol (value: unknown): value is Protocol<ProtocolDefinition> {
+function isProtocol (value: unknown): value is Protocol<ProtocolDefinition> {
   return typeof value === 'object' && value !== null && (value as { __wirebox?: unknown }).__wirebox === 'protocol'
 }
 

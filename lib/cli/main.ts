@@ -53,7 +53,7 @@ options:
 const HELP: Record<string, string> = { schema: SCHEMA_HELP, inspect: INSPECT_HELP, connect: CONNECT_HELP }
 
 /** The version in the package's package.json. */
-export function packageVersion (): string {
+function packageVersion (): string {
   for (const up of ['../../package.json', '../../../package.json']) {
     const file = new URL(up, import.meta.url)
     if (!existsSync(file)) continue

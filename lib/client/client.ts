@@ -12,7 +12,7 @@ import type { Envelope } from '../../schemas/envelope.js'
 import type { Negotiation } from '../../schemas/negotiation.js'
 import type { ErrorPayload } from '../../schemas/error.js'
 import type { SubscriptionAck } from '../../schemas/subscription.js'
-import { WireCode, errors } from '../errors.js'
+import { CloseCode, WireCode, errors } from '../errors.js'
 import type { WireboxError } from '../errors.js'
 import type { TSchema } from '@sinclair/typebox'
 import { protocolTables } from '../protocol-tables.js'
@@ -188,7 +188,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   }
 
   /** Closes for good: pending requests and sends reject with WIREBOX_ERR_CONNECTION_CLOSED. */
-  close (code = 1000, reason = ''): void {
+  close (code: number = CloseCode.NORMAL, reason = ''): void {
     this.#closedByUser = true
     clearTimeout(this.#reconnectTimer)
     this.#failAll('closed by the client')
@@ -395,7 +395,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     session.liveness.seen()
     const timer = setInterval(() => {
       // The server pings every interval: silence for two means the connection is gone.
-      if (session.liveness.silent(intervalMs)) this.#socket?.close(4000, 'heartbeat timeout')
+      if (session.liveness.silent(intervalMs)) this.#socket?.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
     }, intervalMs)
     ;(timer as { unref?: () => void }).unref?.()
     this.#heartbeatTimer = timer

@@ -42,18 +42,25 @@ export interface Chunk {
   data: Uint8Array
 }
 
-/** Parses the chunk header at the start of a CHUNKED frame's payload. */
+/**
+ * Reads the chunk header at the start of a CHUNKED frame's payload and checks nothing: the caller
+ * has made sure that `payload` holds the 8-byte header. `parseChunk` reads with it, then checks.
+ */
+export function readChunkHeader (payload: Uint8Array): Chunk {
+  const view = new DataView(payload.buffer, payload.byteOffset, CHUNK_HEADER_SIZE)
+  return { messageId: view.getUint32(0), index: view.getUint16(4), count: view.getUint16(6), data: payload.subarray(CHUNK_HEADER_SIZE) }
+}
+
+/** Parses and checks the chunk header at the start of a CHUNKED frame's payload. */
 export function parseChunk (payload: Uint8Array): Chunk {
   if (payload.length < CHUNK_HEADER_SIZE) {
     throw new errors.WIREBOX_ERR_INVALID_CHUNK('?', `payload of ${payload.length} bytes is shorter than the 8-byte chunk header`)
   }
-  const view = new DataView(payload.buffer, payload.byteOffset, CHUNK_HEADER_SIZE)
-  const messageId = view.getUint32(0)
-  const index = view.getUint16(4)
-  const count = view.getUint16(6)
+  const chunk = readChunkHeader(payload)
+  const { messageId, index, count } = chunk
   if (count === 0) throw new errors.WIREBOX_ERR_INVALID_CHUNK(messageId, 'chunk count is 0')
   if (index >= count) throw new errors.WIREBOX_ERR_INVALID_CHUNK(messageId, `index ${index} >= count ${count}`)
-  return { messageId, index, count, data: payload.subarray(CHUNK_HEADER_SIZE) }
+  return chunk
 }
 
 /** Bounds for a `ChunkReassembler`. */

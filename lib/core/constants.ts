@@ -1,6 +1,6 @@
 /**
  * Wire-format constants: versions, message types, flag bits, header sizes and default limits
- * (DESIGN.md sections 3 and 5; PROTOCOL.md is the normative text).
+ * (PROTOCOL.md sections 2 and 6).
  */
 
 /** Protocol versions this library speaks. */
@@ -67,7 +67,7 @@ export const CHUNK_HEADER_SIZE = 8
 /** Compression algorithms a connection can negotiate. */
 export type CompressionAlgorithm = 'gzip' | 'deflate'
 
-/** Default limits (DESIGN.md section 5). */
+/** Default limits (PROTOCOL.md section 6). */
 export const DEFAULTS = Object.freeze({
   /** Largest message, before and after decompression and reassembly: 64 MiB. */
   maxMessageSize: 64 * 1024 * 1024,

@@ -23,6 +23,22 @@ export interface Frame {
   payload: Uint8Array
 }
 
+/** The fields of a frame header, as read (see `readHeader`). */
+export interface FrameHeader {
+  /** Protocol version (1, 2 or 3). */
+  version: Version
+  /** Message type code. */
+  type: number
+  /** Flag bits. */
+  flags: number
+  /** The length field: payload bytes the sender declared. */
+  length: number
+  /** The CRC32 field: the sender's checksum of the payload. */
+  checksum: number
+  /** v3 only: send time in microseconds since the Unix epoch; undefined for v1 and v2. */
+  timestamp: number | undefined
+}
+
 /** What `encodeFrame` needs. */
 export interface FrameInit {
   version: Version
@@ -116,6 +132,23 @@ export function writeHeader (target: Uint8Array, version: Version, type: number,
 }
 
 /**
+ * Reads the header at the start of `bytes` and checks nothing: the caller has made sure that the
+ * first byte is a version (`isVersion`) and that `bytes` holds that version's header. `decodeFrame`
+ * reads with it, then checks; `wirebox inspect` reads with it and reports.
+ */
+export function readHeader (bytes: Uint8Array): FrameHeader {
+  const version = bytes[0] as Version
+  return {
+    version,
+    type: bytes[1] as number,
+    flags: bytes[2] as number,
+    length: readU32(bytes, 3),
+    checksum: readU32(bytes, 7),
+    timestamp: version === 3 ? readU32(bytes, 11) * U32 + readU32(bytes, 15) : undefined
+  }
+}
+
+/**
  * Decodes and checks a frame. Checks, in order: version (0x100), header present (0x200),
  * type (0x104), flags (0x200), declared length against `maxMessageSize` (0x102, before anything
  * is allocated), declared length against the bytes present (0x200), empty payload for types
@@ -127,20 +160,16 @@ export function decodeFrame (bytes: Uint8Array, limits: FrameLimits, crc32: (dat
   if (!isVersion(version)) throw new errors.WIREBOX_ERR_UNSUPPORTED_VERSION(version, VERSIONS.join(', '))
   const size = HEADER_SIZE[version]
   if (bytes.length < size) throw new errors.WIREBOX_ERR_FRAME_TRUNCATED(bytes.length, size)
-  const type = bytes[1] as number
+  const { type, flags, length, checksum, timestamp } = readHeader(bytes)
   if (messageTypeName(type) === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_MESSAGE_TYPE(hex(type))
-  const flags = bytes[2] as number
   checkFlags(flags, version, limits.allowEncrypted === true)
-  const length = readU32(bytes, 3)
   if (length > limits.maxMessageSize) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(length, limits.maxMessageSize)
   const present = bytes.length - size
   if (length !== present) throw new errors.WIREBOX_ERR_LENGTH_MISMATCH(length, present)
   if (length === 0 && !mayBeEmpty(type)) throw new errors.WIREBOX_ERR_EMPTY_PAYLOAD(hex(type))
   const payload = bytes.subarray(size)
-  const expected = readU32(bytes, 7)
   const actual = crc32(payload)
-  if (expected !== actual) throw new errors.WIREBOX_ERR_CHECKSUM_MISMATCH(hex8(expected), hex8(actual))
-  const timestamp = version === 3 ? readU32(bytes, 11) * U32 + readU32(bytes, 15) : undefined
+  if (checksum !== actual) throw new errors.WIREBOX_ERR_CHECKSUM_MISMATCH(hex8(checksum), hex8(actual))
   return { version, type, flags, timestamp, payload }
 }
 

@@ -12,26 +12,14 @@
  * walkers that apply them; the codecs call it.
  */
 import { errors } from '../errors.js'
+import { DTYPE_TABLE, dtypeInfo } from './dtypes.js'
+import type { NumericArray, NumericArrayClass } from './dtypes.js'
 
-/** A typed array that travels as an `__ndarray__` (every typed array but Uint8Array). */
-export type NumericArray = Int8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array |
-Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array
+export type { NumericArray } from './dtypes.js'
 
-type NumericArrayClass = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): NumericArray, BYTES_PER_ELEMENT: number }
-
-/** dtype names (NumPy's) and the typed array each stands for. */
-export const DTYPES: Readonly<Record<string, NumericArrayClass>> = Object.freeze({
-  int8: Int8Array,
-  uint8c: Uint8ClampedArray,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  float32: Float32Array,
-  float64: Float64Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array
-})
+/** dtype names (NumPy's) and the typed array each stands for (from DTYPE_TABLE). */
+export const DTYPES: Readonly<Record<string, NumericArrayClass>> = Object.freeze(Object.fromEntries(
+  Object.entries(DTYPE_TABLE).map(([name, info]) => [name, info.Class])))
 
 const DTYPE_OF = new Map<unknown, string>(Object.entries(DTYPES).map(([name, Class]) => [Class, name]))
 
@@ -53,20 +41,20 @@ export function ndarrayToTagged (array: NumericArray): { __ndarray__: Uint8Array
 }
 
 /** Builds a typed array from the fields of an `__ndarray__` map; copies the bytes (alignment). */
-export function taggedToNdarray (bytes: unknown, dtype: unknown, shape: unknown): NumericArray {
-  const Class = typeof dtype === 'string' && Object.hasOwn(DTYPES, dtype) ? DTYPES[dtype] : undefined
-  if (Class === undefined) throw new errors.WIREBOX_ERR_INVALID_TAGGED_VALUE('__ndarray__', `unknown dtype ${String(dtype)}`)
+function taggedToNdarray (bytes: unknown, dtype: unknown, shape: unknown): NumericArray {
+  const info = dtypeInfo(dtype)
+  if (info === undefined) throw new errors.WIREBOX_ERR_INVALID_TAGGED_VALUE('__ndarray__', `unknown dtype ${String(dtype)}`)
   if (!(bytes instanceof Uint8Array)) throw new errors.WIREBOX_ERR_INVALID_TAGGED_VALUE('__ndarray__', 'data is not bytes')
   if (!Array.isArray(shape) || shape.length !== 1 || !Number.isSafeInteger(shape[0])) {
     throw new errors.WIREBOX_ERR_INVALID_TAGGED_VALUE('__ndarray__', 'shape must be [length] (one dimension)')
   }
   const length = shape[0] as number
-  if (bytes.length !== length * Class.BYTES_PER_ELEMENT) {
+  if (bytes.length !== length * info.bytesPerElement) {
     throw new errors.WIREBOX_ERR_INVALID_TAGGED_VALUE('__ndarray__', `${bytes.length} bytes do not hold ${length} ${dtype} values`)
   }
   // Uint8Array's slice copies (Buffer's would not): a fresh, aligned buffer of its own.
   const copy = Uint8Array.prototype.slice.call(bytes)
-  return new Class(copy.buffer, 0, length)
+  return new info.Class(copy.buffer, 0, length)
 }
 
 interface BufferLike { toString (encoding: string): string }

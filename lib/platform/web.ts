@@ -10,7 +10,7 @@ import { concatBytes } from '../core/bytes.js'
 import { errors } from '../errors.js'
 
 /** CRC-32 with the `crc-32` package, as an unsigned integer. */
-export function crc32 (data: Uint8Array): number {
+function crc32 (data: Uint8Array): number {
   return CRC32.buf(data) >>> 0
 }
 

@@ -18,10 +18,10 @@ function wrapper (key: string, value: Json, extra: Json = {}, required: string[]
 }
 
 /** The JSON Schema dialect to write: 2020-12 (JSON Schema documents) or draft-07 (AsyncAPI 3.0 schemas). */
-export type Dialect = '2020-12' | 'draft-07'
+type Dialect = '2020-12' | 'draft-07'
 
 /** Where one document keeps the definitions of recursive schemas, and how it refers to them. */
-export interface WireSchemaContext {
+interface WireSchemaContext {
   /** Default '2020-12'. */
   dialect?: Dialect
   /** Collects the recursive schemas met (default: a new one; the result then carries its own `$defs`). */
@@ -113,7 +113,7 @@ function annotations (s: Json): Json {
 }
 
 /** Names of the `$defs` of a protocol's payloads. */
-export function defNames (protocol: ProtocolDefinition): { events: Record<string, string>, requests: Record<string, { payload: string, response: string }> } {
+function defNames (protocol: ProtocolDefinition): { events: Record<string, string>, requests: Record<string, { payload: string, response: string }> } {
   return {
     events: Object.fromEntries(Object.keys(protocol.events ?? {}).map((name) => [name, `event.${name}`])),
     requests: Object.fromEntries(Object.keys(protocol.requests ?? {}).map((name) => [name, { payload: `request.${name}`, response: `response.${name}` }]))

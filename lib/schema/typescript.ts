@@ -6,24 +6,12 @@ import { Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox'
 import type { TSchema } from '@sinclair/typebox'
 import type { ProtocolDefinition } from '../protocol.js'
 import { Definitions } from './definitions.js'
+import { dtypeInfo } from '../core/dtypes.js'
 
 type S = TSchema & Record<string, unknown>
 
-const NDARRAY: Record<string, string> = {
-  int8: 'Int8Array',
-  uint8c: 'Uint8ClampedArray',
-  int16: 'Int16Array',
-  uint16: 'Uint16Array',
-  int32: 'Int32Array',
-  uint32: 'Uint32Array',
-  float32: 'Float32Array',
-  float64: 'Float64Array',
-  int64: 'BigInt64Array',
-  uint64: 'BigUint64Array'
-}
-
 /** `ecg.history` -> `EcgHistory`. */
-export function typeName (name: string): string {
+function typeName (name: string): string {
   const words = name.split(/[^A-Za-z0-9]+/).filter(Boolean)
   const joined = words.map((w) => (w[0] as string).toUpperCase() + w.slice(1)).join('')
   return /^[0-9]/.test(joined) ? `T${joined}` : joined || 'Unnamed'
@@ -35,7 +23,7 @@ const key = (name: string): string => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ?
  * A template literal's pattern (TypeBox writes `^...$` with `(.*)`, `(0|[1-9][0-9]*)`,
  * `(true|false)` and `(a|b)` groups, other characters escaped) as a template literal type.
  */
-export function templateLiteralType (pattern: string): string {
+function templateLiteralType (pattern: string): string {
   const body = pattern.replace(/^\^/, '').replace(/\$$/, '')
   const [parts, end] = templateParts(body, 0)
   if (end !== body.length) return 'string' // not a pattern TypeBox writes: a plain string
@@ -125,7 +113,7 @@ export function schemaToType (schema: S, indent = '', definitions: Definitions<s
     case 'Uint8Array': return 'Uint8Array'
     case 'Any': return 'any'
     case 'Never': return 'never'
-    case 'WireboxNdArray': return NDARRAY[schema.dtype as string] ?? 'ArrayBufferView'
+    case 'WireboxNdArray': return dtypeInfo(schema.dtype)?.typeName ?? 'ArrayBufferView'
     case 'Literal': return JSON.stringify(schema.const)
     case 'TemplateLiteral': return templateLiteralType(String(schema.pattern))
     case 'This': case 'Ref': return definitions.resolve(String(schema.$ref))

@@ -6,13 +6,13 @@
 import type { FastifyBaseLogger } from 'fastify'
 
 /** Characters of a client-supplied string kept in errors and logs (default 128). */
-export const MAX_ECHOED_CHARS = 128
+const MAX_ECHOED_CHARS = 128
 /** Characters of an error message sent or logged (default 512). */
 export const MAX_ERROR_MESSAGE_CHARS = 512
 /** Warnings logged per connection per window; more are counted and summarised (default 20). */
 export const WARNINGS_PER_WINDOW = 20
 /** The warning window in ms (default 10000). */
-export const WARNING_WINDOW_MS = 10_000
+const WARNING_WINDOW_MS = 10_000
 
 /** `text` cut to `max` characters, with a note of how much was cut. */
 export function clip (text: string, max = MAX_ECHOED_CHARS): string {

@@ -201,7 +201,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   }
 
   /** Closes the connection. */
-  close (code = 1000, reason = ''): void {
+  close (code: number = CloseCode.NORMAL, reason = ''): void {
     if (this.#closed || this.#closing) return
     this.#closing = true
     this.socket.close(code, reason)

@@ -8,7 +8,7 @@
  */
 
 /** Busy time per event-loop turn after which work waits for a later turn (default 10 ms). */
-export const FAIR_SLICE_MS = 10
+const FAIR_SLICE_MS = 10
 
 type Task = () => void
 
@@ -40,7 +40,7 @@ class TaskList {
 }
 
 /** A process-wide scheduler of synchronous work. */
-export class FairQueue {
+class FairQueue {
   readonly #sliceMs: number
   readonly #finishing = new TaskList()
   readonly #starting = new TaskList()

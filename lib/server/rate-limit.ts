@@ -5,7 +5,7 @@
 import type { RateLimitOptions } from '../options.js'
 
 /** The verdict on one message. */
-export type RateVerdict = 'ok' | 'reject' | 'close'
+type RateVerdict = 'ok' | 'reject' | 'close'
 
 /** Token buckets for one connection. */
 export class RateLimiter {

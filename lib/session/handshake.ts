@@ -29,7 +29,7 @@ export function negotiatedSettings (negotiation: Negotiation): WireSettings {
 }
 
 /** What the server announces, besides the negotiated settings. */
-export interface ServerLimits {
+interface ServerLimits {
   compressionThreshold: number
   maxMessageSize: number
   heartbeatIntervalMs: number

@@ -37,7 +37,7 @@ interface Cursor {
 const FAN_OUT_WAIT_MS = 30_000
 
 /** Limits of a topic registry. */
-export interface TopicLimits {
+interface TopicLimits {
   /** Topics with subscribers on this instance (default 10000). */
   maxTopics: number
 }
