@@ -63,7 +63,14 @@ export function createCompactCodec (layout: CompactLayout, options?: CodecOption
       const length = seq !== undefined ? 5 : topic !== undefined ? 4 : id !== undefined ? 3 : payload !== undefined ? 2 : 1
       const body = new Array<unknown>(length)
       body[0] = entry === undefined ? name : entry.id
-      if (length > 1) body[1] = payload === undefined ? null : entry === undefined ? payload : nodeOf(type, entry).encode(payload, '/payload')
+      if (length > 1) {
+        try {
+          body[1] = payload === undefined ? null : entry === undefined ? payload : nodeOf(type, entry).encode(payload)
+        } catch (err) {
+          if (!(err instanceof LayoutError)) throw err
+          throw new errors.WIREBOX_ERR_ENCODE_FAILED('msgpack-compact', `"${name}" /payload${err.path}: ${err.message}`)
+        }
+      }
       if (length > 2) body[2] = id ?? null
       if (length > 3) body[3] = topic ?? null
       if (length > 4) body[4] = seq !== undefined && seq > 0xffffffff && Number.isSafeInteger(seq) ? BigInt(seq) : seq
@@ -100,7 +107,7 @@ export function createCompactCodec (layout: CompactLayout, options?: CodecOption
           if (body.length === 2 || (node !== undefined && nullNotMissing(node))) envelope.payload = null
         } else {
           try {
-            envelope.payload = node === undefined ? wire : node.decode(wire, '')
+            envelope.payload = node === undefined ? wire : node.decode(wire)
           } catch (err) {
             if (err instanceof LayoutError) throw invalidPayload(name, err)
             if (isWireboxError(err)) throw err
@@ -132,7 +139,7 @@ function invalidEnvelope (reason: string, path: string): WireboxError {
 }
 
 function invalidPayload (name: string, err: LayoutError): WireboxError {
-  const path = `/payload${err.path === '/' ? '' : err.path}`
+  const path = `/payload${err.path}`
   const out = new errors.WIREBOX_ERR_INVALID_PAYLOAD(name, `${path}: ${err.message} (msgpack-compact)`)
   out.details = { path, event_type: name }
   return out

@@ -43,19 +43,30 @@ export interface LayoutField {
 
 /** What every node does. */
 export interface NodeCodec {
-  /** The wire form of a value (throws WIREBOX_ERR_ENCODE_FAILED for what the form cannot carry). */
-  readonly encode: (value: unknown, path: string) => unknown
+  /** The wire form of a value (throws a `LayoutError` with `encoding` set for what the form cannot carry). */
+  readonly encode: (value: unknown) => unknown
   /** The value of a wire form (throws a `LayoutError` for a wire form of the wrong shape). */
-  readonly decode: (wire: unknown, path: string) => unknown
+  readonly decode: (wire: unknown) => unknown
   /** A canonical description of the wire form, the input of the layout hash. */
   readonly describe: unknown
 }
 
-/** A decoded body whose shape does not match the layout; the codec adds the event's name. */
+/**
+ * A value or wire form that does not fit the layout, at `path` (a JSON pointer below the
+ * payload, built on the way out so the hot path builds no strings); the codec turns it into a
+ * catalog error naming the event.
+ */
 export class LayoutError extends Error {
-  constructor (readonly path: string, reason: string) {
+  path = ''
+  constructor (readonly encoding: boolean, reason: string) {
     super(reason)
   }
+}
+
+/** Prefixes `segment` to the path of a LayoutError passing through; rethrows anything else. */
+function within (err: unknown, segment: string | number): never {
+  if (err instanceof LayoutError) err.path = `/${segment}${err.path}`
+  throw err
 }
 
 /** One event or request of the table. */
@@ -186,8 +197,12 @@ export function admitsNull (schema: TSchema): boolean {
   }
 }
 
-function fail (path: string, what: string): never {
-  throw new errors.WIREBOX_ERR_ENCODE_FAILED('msgpack-compact', `${path || '/'}: ${what}`)
+function fail (what: string): never {
+  throw new LayoutError(true, what)
+}
+
+function misfit (what: string): never {
+  throw new LayoutError(false, what)
 }
 
 const identity = (value: unknown): unknown => value
@@ -249,33 +264,39 @@ function objectNode (schema: TSchema): LayoutNode {
     schema,
     fields,
     describe: { object: fields.map((f) => [f.name, f.node.describe, f.optional ? 1 : 0]) },
-    encode (value, path) {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'expected an object')
+    encode (value) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('expected an object')
       const object = value as Record<string, unknown>
       const out = new Array<unknown>(n)
-      for (let i = 0; i < n; i++) {
-        const key = names[i] as string
-        const v = Object.hasOwn(object, key) ? object[key] : undefined
-        out[i] = v === undefined ? null : passThrough[i] === true ? v : (nodes[i] as LayoutNode).encode(v, `${path}/${key}`)
-      }
+      let i = 0
+      try {
+        for (; i < n; i++) {
+          const key = names[i] as string
+          const v = Object.hasOwn(object, key) ? object[key] : undefined
+          out[i] = v === undefined ? null : passThrough[i] === true ? v : (nodes[i] as LayoutNode).encode(v)
+        }
+      } catch (err) { within(err, names[i] as string) }
       return out
     },
-    decode (wire, path) {
-      if (!Array.isArray(wire) || wire.length !== n) throw new LayoutError(path || '/', `expected an array of ${n} items (the object's properties)`)
+    decode (wire) {
+      if (!Array.isArray(wire) || wire.length !== n) misfit(`expected an array of ${n} items (the object's properties)`)
       const out: Record<string, unknown> = {}
-      for (let i = 0; i < n; i++) {
-        const w = wire[i]
-        const key = names[i] as string
-        let v: unknown
-        if (w === null) {
-          v = nilValue[i]
-          if (v === undefined) continue
-        } else {
-          v = passThrough[i] === true ? w : (nodes[i] as LayoutNode).decode(w, `${path}/${key}`)
+      let i = 0
+      try {
+        for (; i < n; i++) {
+          const w = wire[i]
+          const key = names[i] as string
+          let v: unknown
+          if (w === null) {
+            v = nilValue[i]
+            if (v === undefined) continue
+          } else {
+            v = passThrough[i] === true ? w : (nodes[i] as LayoutNode).decode(w)
+          }
+          if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true })
+          else out[key] = v
         }
-        if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true })
-        else out[key] = v
-      }
+      } catch (err) { within(err, names[i] as string) }
       return out
     }
   }
@@ -283,27 +304,73 @@ function objectNode (schema: TSchema): LayoutNode {
 
 function arrayNode (schema: TSchema, item: LayoutNode): LayoutNode {
   if (item.kind === 'value') return valueNode(schema)
-  const describe = { array: item.describe }
+  if (item.kind === 'quantized') return quantizedArrayNode(schema, item)
   return {
     kind: 'array',
     schema,
     item,
-    describe,
-    encode (value, path) {
-      if (!Array.isArray(value)) fail(path, 'expected an array')
+    describe: { array: item.describe },
+    encode (value) {
+      if (!Array.isArray(value)) fail('expected an array')
       const out = new Array<unknown>(value.length)
-      for (let i = 0; i < value.length; i++) {
-        const v = value[i]
-        out[i] = v === undefined || v === null ? null : item.encode(v, `${path}/${i}`)
-      }
+      let i = 0
+      try {
+        for (; i < value.length; i++) {
+          const v = value[i]
+          out[i] = v === undefined || v === null ? null : item.encode(v)
+        }
+      } catch (err) { within(err, i) }
       return out
     },
-    decode (wire, path) {
-      if (!Array.isArray(wire)) throw new LayoutError(path || '/', 'expected an array')
+    decode (wire) {
+      if (!Array.isArray(wire)) misfit('expected an array')
       const out = new Array<unknown>(wire.length)
-      for (let i = 0; i < wire.length; i++) {
+      let i = 0
+      try {
+        for (; i < wire.length; i++) {
+          const w = wire[i]
+          out[i] = w === null ? null : item.decode(w)
+        }
+      } catch (err) { within(err, i) }
+      return out
+    }
+  }
+}
+
+/** An array of quantized numbers, element by element, in one loop. */
+function quantizedArrayNode (schema: TSchema, item: LayoutNode & { kind: 'quantized' }): LayoutNode {
+  const scale = item.scale
+  return {
+    kind: 'array',
+    schema,
+    item,
+    describe: { array: item.describe },
+    encode (value) {
+      if (!Array.isArray(value)) fail('expected an array')
+      const n = value.length
+      // Filled by push: packed arrays, which V8 and msgpackr walk faster than holey ones.
+      const out: unknown[] = []
+      let i = 0
+      try {
+        for (; i < n; i++) {
+          const v = value[i]
+          if (typeof v !== 'number') {
+            out.push(v ?? null)
+            continue
+          }
+          const count = countOf(v, scale)
+          out.push(count === undefined ? v : count > 0xffffffff || count < -0x80000000 ? BigInt(count) : count)
+        }
+      } catch (err) { within(err, i) }
+      return out
+    },
+    decode (wire) {
+      if (!Array.isArray(wire)) misfit('expected an array')
+      const n = wire.length
+      const out: unknown[] = []
+      for (let i = 0; i < n; i++) {
         const w = wire[i]
-        out[i] = w === null ? null : item.decode(w, `${path}/${i}`)
+        out.push(typeof w === 'number' && Number.isInteger(w) ? w / scale : w)
       }
       return out
     }
@@ -316,13 +383,29 @@ function tupleNode (schema: TSchema, items: LayoutNode[]): LayoutNode {
     schema,
     items,
     describe: { tuple: items.map((n) => n.describe) },
-    encode (value, path) {
-      if (!Array.isArray(value) || value.length !== items.length) fail(path, `expected an array of ${items.length} items`)
-      return value.map((v, i) => (v === undefined || v === null ? null : (items[i] as LayoutNode).encode(v, `${path}/${i}`)))
+    encode (value) {
+      if (!Array.isArray(value) || value.length !== items.length) fail(`expected an array of ${items.length} items`)
+      let i = 0
+      const out = new Array<unknown>(items.length)
+      try {
+        for (; i < items.length; i++) {
+          const v = value[i]
+          out[i] = v === undefined || v === null ? null : (items[i] as LayoutNode).encode(v)
+        }
+      } catch (err) { within(err, i) }
+      return out
     },
-    decode (wire, path) {
-      if (!Array.isArray(wire) || wire.length !== items.length) throw new LayoutError(path || '/', `expected an array of ${items.length} items`)
-      return wire.map((w, i) => (w === null ? null : (items[i] as LayoutNode).decode(w, `${path}/${i}`)))
+    decode (wire) {
+      if (!Array.isArray(wire) || wire.length !== items.length) misfit(`expected an array of ${items.length} items`)
+      let i = 0
+      const out = new Array<unknown>(items.length)
+      try {
+        for (; i < items.length; i++) {
+          const w = wire[i]
+          out[i] = w === null ? null : (items[i] as LayoutNode).decode(w)
+        }
+      } catch (err) { within(err, i) }
+      return out
     }
   }
 }
@@ -332,28 +415,24 @@ function tupleNode (schema: TSchema, items: LayoutNode[]): LayoutNode {
  * else undefined. A whole number is always a multiple (the scale is whole): one too large to
  * count cannot travel at all, since as a float it would read as a count.
  */
-function countOf (value: number, scale: number, path: string): number | undefined {
+function countOf (value: number, scale: number): number | undefined {
   const count = Math.round(value * scale)
-  if (count / scale === value && Math.abs(count) < MAX_COUNT) return count
-  if (Number.isInteger(value)) fail(path, `${value} is too large for its quantum 1/${scale} (counts must stay below 2^52)`)
+  if (count / scale === value && count < MAX_COUNT && count > -MAX_COUNT) return count
+  if (Number.isInteger(value)) fail(`${value} is too large for its quantum 1/${scale} (counts must stay below 2^52)`)
   return undefined
 }
 
-/** msgpackr writes numbers beyond 32 bits as float 64; a BigInt makes it an int 64. */
-function asInteger (count: number): number | bigint {
-  return count > 0xffffffff || count < -0x80000000 ? BigInt(count) : count
-}
-
-function quantizedNode (schema: TSchema, scale: number): LayoutNode {
+function quantizedNode (schema: TSchema, scale: number): LayoutNode & { kind: 'quantized' } {
   return {
     kind: 'quantized',
     schema,
     scale,
     describe: { quantum: scale },
-    encode (value, path) {
+    encode (value) {
       if (typeof value !== 'number') return value
-      const count = countOf(value, scale, path)
-      return count === undefined ? value : asInteger(count)
+      const count = countOf(value, scale)
+      // msgpackr writes numbers beyond 32 bits as float 64; a BigInt makes it an int 64.
+      return count === undefined ? value : count > 0xffffffff || count < -0x80000000 ? BigInt(count) : count
     },
     decode (wire) {
       // A count is an integer; a float is the value itself (senders never write a whole float).
@@ -363,42 +442,44 @@ function quantizedNode (schema: TSchema, scale: number): LayoutNode {
 }
 
 function deltaNode (schema: TSchema, scale: number): LayoutNode {
-  const element = quantizedNode(schema, scale)
+  const elements = quantizedArrayNode(schema, quantizedNode(schema, scale))
   return {
     kind: 'delta',
     schema,
     scale,
     describe: { delta: scale },
-    encode (value, path) {
-      if (!Array.isArray(value)) fail(path, 'expected an array')
+    encode (value) {
+      if (!Array.isArray(value)) fail('expected an array')
       const n = value.length
-      const out = new Array<number | bigint>(n)
+      const out: Array<number | bigint> = []
       let previous = 0
       let i = 0
-      for (; i < n; i++) {
-        const v = value[i]
-        if (typeof v !== 'number') break
-        const count = countOf(v, scale, `${path}/${i}`)
-        if (count === undefined) break
-        const d = count - previous
-        out[i] = d > 0xffffffff || d < -0x80000000 ? BigInt(d) : d
-        previous = count
-      }
+      try {
+        for (; i < n; i++) {
+          const v = value[i]
+          if (typeof v !== 'number') break
+          const count = countOf(v, scale)
+          if (count === undefined) break
+          const d = count - previous
+          out.push(d > 0xffffffff || d < -0x80000000 ? BigInt(d) : d)
+          previous = count
+        }
+      } catch (err) { within(err, i) }
       if (i === n) return out
       // Not every value is a multiple: element by element, which holds at least one float.
-      return value.map((v, j) => element.encode(v, `${path}/${j}`))
+      return elements.encode(value)
     },
-    decode (wire, path) {
-      if (!Array.isArray(wire)) throw new LayoutError(path || '/', 'expected an array')
+    decode (wire) {
+      if (!Array.isArray(wire)) misfit('expected an array')
       const n = wire.length
-      const out = new Array<unknown>(n)
+      const out: number[] = []
       let sum = 0
       for (let i = 0; i < n; i++) {
         const w = wire[i]
-        if (typeof w !== 'number' || !Number.isInteger(w)) return wire.map((x) => element.decode(x, path))
+        if (typeof w !== 'number' || !Number.isInteger(w)) return elements.decode(wire)
         sum += w
-        if (sum >= MAX_COUNT || sum <= -MAX_COUNT) throw new LayoutError(`${path}/${i}`, 'differences add up to a count beyond 2^52')
-        out[i] = sum / scale
+        if (sum >= MAX_COUNT || sum <= -MAX_COUNT) within(new LayoutError(false, 'differences add up to a count beyond 2^52'), i)
+        out.push(sum / scale)
       }
       return out
     }
@@ -418,9 +499,9 @@ function ndarrayNode (schema: TSchema, dtype: string): LayoutNode {
       const array = value as NumericArray
       return new Uint8Array(array.buffer, array.byteOffset, array.byteLength)
     },
-    decode (wire, path) {
+    decode (wire) {
       if (!(wire instanceof Uint8Array)) return wire
-      if (wire.length % Class.BYTES_PER_ELEMENT !== 0) throw new LayoutError(path || '/', `${wire.length} bytes do not hold whole ${dtype} values`)
+      if (wire.length % Class.BYTES_PER_ELEMENT !== 0) misfit(`${wire.length} bytes do not hold whole ${dtype} values`)
       return taggedToNdarray(wire, dtype, [wire.length / Class.BYTES_PER_ELEMENT])
     }
   }
