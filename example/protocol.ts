@@ -2,7 +2,7 @@
  * The ECG monitor's protocol. Tests outside the project rely on these names.
  */
 import { Type } from '@sinclair/typebox'
-import { defineProtocol } from '../lib/index.js'
+import { defineProtocol, QuantizedArray } from '../lib/index.js'
 
 const PatientId = Type.String({ minLength: 1, maxLength: 64 })
 
@@ -14,7 +14,8 @@ export const protocol = defineProtocol({
       patient_id: PatientId,
       seq: Type.Integer({ minimum: 0 }),
       sampling_rate: Type.Integer({ minimum: 1 }),
-      signal: Type.Array(Type.Number(), { minItems: 25, maxItems: 25 })
+      /** Millivolts with 3 decimals: msgpack-compact sends counts of 0.001 mV, delta-coded. */
+      signal: QuantizedArray(0.001, { delta: true, minItems: 25, maxItems: 25 })
     }),
     /** An anomaly, sent with the PRIORITY flag. */
     'anomaly.alert': Type.Object({
@@ -30,7 +31,7 @@ export const protocol = defineProtocol({
     /** The last `samples` samples of a patient at 250 Hz. */
     'ecg.history': {
       payload: Type.Object({ patient_id: PatientId, samples: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }),
-      response: Type.Object({ patient_id: PatientId, sampling_rate: Type.Literal(250), signal: Type.Array(Type.Number()) })
+      response: Type.Object({ patient_id: PatientId, sampling_rate: Type.Literal(250), signal: QuantizedArray(0.001, { delta: true }) })
     },
     /** Adds a note; published as `ecg.annotation` to topic `ecg/<patient_id>`. */
     'ecg.annotate': {

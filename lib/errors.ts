@@ -180,6 +180,8 @@ export const errors = {
     'Unknown %s "%s"'),
   WIREBOX_ERR_INVALID_TOPIC: createError('WIREBOX_ERR_INVALID_TOPIC', W.INVALID_DATA_FORMAT,
     'Invalid topic: %s'),
+  WIREBOX_ERR_LAYOUT_MISMATCH: createError('WIREBOX_ERR_LAYOUT_MISMATCH', W.INVALID_DATA_FORMAT,
+    'msgpack-compact layout mismatch: the peer has layout %s, this side %s (%s); both ends need the same protocol schemas (a stale client?)', Error, C.PROTOCOL_ERROR),
   WIREBOX_ERR_UNEXPECTED_MESSAGE: createError('WIREBOX_ERR_UNEXPECTED_MESSAGE', W.INVALID_MESSAGE_TYPE,
     'A %s message is not expected from the %s'),
 

@@ -14,7 +14,7 @@ export interface Negotiated {
   encoding: Encoding
   version: Version
   compression: CompressionAlgorithm | 'none'
-  /** True when the requested encoding is not supported and JSON was chosen. */
+  /** True when the requested encoding is not supported (JSON was chosen, or messagepack for msgpack-compact). */
   fallback: boolean
   /** The encoding asked for, when it fell back. */
   requestedEncoding: string | undefined
@@ -23,7 +23,7 @@ export interface Negotiated {
 /** The outcome: the settings, or the refusal to send before closing. */
 type Negotiation = { ok: true, negotiated: Negotiated } | { ok: false, error: WireboxError, negotiated: Negotiated }
 
-const PROTOCOL_VALUE = /^wirebox\.v(\d+)\.([a-z]+)(?:\.([a-z]+))?$/
+const PROTOCOL_VALUE = /^wirebox\.v(\d+)\.([a-z]+(?:-[a-z]+)?)(?:\.([a-z]+))?$/
 
 /** The parts of the first offered `wirebox.*` subprotocol, or undefined. */
 export function parseSubprotocols (header: string | string[] | undefined): { value: string, version: string, encoding: string, compression: string | undefined } | undefined {
@@ -48,19 +48,6 @@ export function negotiate (query: Record<string, unknown>, subprotocolHeader: st
   const rawVersion = single(query.version) ?? offered?.version
   const rawCompression = single(query.compression) ?? offered?.compression
 
-  let encoding: Encoding = 'json'
-  let fallback = false
-  let requestedEncoding: string | undefined
-  if (rawEncoding !== undefined) {
-    const wanted = rawEncoding.toLowerCase() === 'msgpack' ? 'messagepack' : rawEncoding.toLowerCase()
-    if ((wanted === 'messagepack' || wanted === 'json') && (wanted === 'json' || options.encodings.includes(wanted))) {
-      encoding = wanted
-    } else {
-      fallback = true
-      requestedEncoding = rawEncoding
-    }
-  }
-
   let version: Version = options.maxVersion
   let error: WireboxError | undefined
   if (rawVersion !== undefined) {
@@ -71,6 +58,22 @@ export function negotiate (query: Record<string, unknown>, subprotocolHeader: st
       error = new errors.WIREBOX_ERR_UNSUPPORTED_VERSION(n, `${options.minVersion}-${options.maxVersion}`)
     } else {
       version = Math.min(n, options.maxVersion) as Version
+    }
+  }
+
+  // msgpack-compact needs version 3 and a route that allows it; else it falls back to messagepack.
+  let encoding: Encoding = 'json'
+  let fallback = false
+  let requestedEncoding: string | undefined
+  if (rawEncoding !== undefined) {
+    const wanted = rawEncoding.toLowerCase() === 'msgpack' ? 'messagepack' : rawEncoding.toLowerCase()
+    if (wanted === 'json' || (wanted === 'messagepack' && options.encodings.includes(wanted)) ||
+      (wanted === 'msgpack-compact' && version === 3 && options.encodings.includes(wanted))) {
+      encoding = wanted
+    } else {
+      fallback = true
+      requestedEncoding = rawEncoding
+      if (wanted === 'msgpack-compact' && options.encodings.includes('messagepack')) encoding = 'messagepack'
     }
   }
 

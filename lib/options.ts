@@ -61,7 +61,10 @@ export interface SharedOptions {
   minVersion?: Version
   /** Highest protocol version spoken (default 3). */
   maxVersion?: Version
-  /** Encodings a client may choose; JSON is always the fallback (default ['messagepack', 'json']). */
+  /**
+   * Encodings a client may choose; JSON is always the fallback, and messagepack the fallback for
+   * msgpack-compact when allowed (default ['messagepack', 'msgpack-compact', 'json']).
+   */
   encodings?: Encoding[]
   /** Heartbeat interval in ms; a peer silent for two intervals is terminated (default 30000; 0 disables). */
   heartbeatIntervalMs?: number
@@ -147,7 +150,7 @@ export const DEFAULTS = Object.freeze({
   maxPartialMessages: WIRE_DEFAULTS.maxPartialMessages,
   minVersion: 1 as Version,
   maxVersion: 3 as Version,
-  encodings: ['messagepack', 'json'] as Encoding[],
+  encodings: ['messagepack', 'msgpack-compact', 'json'] as Encoding[],
   heartbeatIntervalMs: 30_000,
   requestTimeoutMs: 30_000,
   ackTimeoutMs: 10_000,
@@ -175,7 +178,7 @@ const sharedProperties = {
   maxPartialMessages: Type.Optional(positive),
   minVersion: Type.Optional(version),
   maxVersion: Type.Optional(version),
-  encodings: Type.Optional(Type.Array(Type.Union([Type.Literal('messagepack'), Type.Literal('json')]), { uniqueItems: true })),
+  encodings: Type.Optional(Type.Array(Type.Union([Type.Literal('messagepack'), Type.Literal('msgpack-compact'), Type.Literal('json')]), { uniqueItems: true })),
   heartbeatIntervalMs: Type.Optional(Type.Integer({ minimum: 0 })),
   requestTimeoutMs: Type.Optional(positive),
   ackTimeoutMs: Type.Optional(positive),

@@ -13,7 +13,7 @@ export const CodecOptionsSchema = Type.Object({
 
 /** Schema of WireSettings (lib/core/wire.ts). */
 export const WireSettingsSchema = Type.Object({
-  encoding: Type.Union([Type.Literal('messagepack'), Type.Literal('json')]),
+  encoding: Type.Union([Type.Literal('messagepack'), Type.Literal('msgpack-compact'), Type.Literal('json')]),
   version: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
   compression: Type.Union([Type.Literal('gzip'), Type.Literal('deflate'), Type.Literal('none')]),
   compressionThreshold: Type.Optional(Type.Integer({ minimum: 0 })),

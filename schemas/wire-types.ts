@@ -41,3 +41,51 @@ export const DateTime = (): ReturnType<typeof Type.Date> => Type.Date()
 
 /** Bytes, a Uint8Array (MessagePack bin; JSON `__bytes__`). */
 export const Bytes = (): ReturnType<typeof Type.Uint8Array> => Type.Uint8Array()
+
+/** Options of a quantized number (TypeBox's number options, e.g. `minimum`). */
+export type QuantizedOptions = Parameters<typeof Type.Number>[0]
+
+/** Options of a quantized array: TypeBox's array options, and delta coding. */
+export type QuantizedArrayOptions = Parameters<typeof Type.Array>[1] & {
+  /** Send the differences between consecutive values (msgpack-compact; default false). */
+  delta?: boolean
+}
+
+/**
+ * Checks a quantum: 1 / scale for a whole scale from 1 to 2^31 (1, 0.5, 0.01, 0.001 ...), so a
+ * value that is not a multiple is never a whole number (PROTOCOL.md section 9.4).
+ */
+function scaleOf (quantum: number): number {
+  const scale = Math.round(1 / quantum)
+  if (!(quantum > 0) || !Number.isFinite(quantum) || scale < 1 || scale > 2 ** 31 || 1 / scale !== quantum) {
+    throw new TypeError(`A quantum must be 1 / n for a whole n from 1 to 2^31 (e.g. 0.001); got ${quantum}`)
+  }
+  return scale
+}
+
+/**
+ * A number that msgpack-compact sends as a whole count of `quantum` (e.g. `Quantized(0.001)`
+ * for millivolts with three decimals): JSON Schema extension `x-quantum`. A value that is not a
+ * multiple travels as a float, never rounded. JSON and MessagePack send it as any number.
+ */
+export function Quantized (quantum: number, options: QuantizedOptions = {}): ReturnType<typeof Type.Number> {
+  scaleOf(quantum)
+  return Type.Number({ ...options, 'x-quantum': quantum })
+}
+
+/**
+ * An array of `Quantized(quantum)` numbers; with `delta: true` msgpack-compact sends the first
+ * value and then the differences (JSON Schema extension `x-delta`), which suits signals.
+ */
+export function QuantizedArray (quantum: number, options: QuantizedArrayOptions = {}): ReturnType<typeof Type.Array<ReturnType<typeof Type.Number>>> {
+  const { delta = false, ...rest } = options
+  return Type.Array(Quantized(quantum), delta ? { ...rest, 'x-delta': true } : rest)
+}
+
+/** The scale (1 / quantum) of a schema with `x-quantum`, or undefined; throws for a bad quantum. */
+export function quantumScale (schema: unknown): number | undefined {
+  const quantum = (schema as { 'x-quantum'?: unknown })['x-quantum']
+  if (quantum === undefined) return undefined
+  if (typeof quantum !== 'number') throw new TypeError(`x-quantum must be a number; got ${typeof quantum}`)
+  return scaleOf(quantum)
+}

@@ -21,6 +21,7 @@ import { corpus, corpusProtocol } from './fixtures/schema-corpus.js'
 import type { CorpusEntry } from './fixtures/schema-corpus.js'
 import { protocolJsonSchema, toJsonWireSchema } from '../lib/schema/json-schema.js'
 import { protocolAsyncApi } from '../lib/schema/asyncapi.js'
+import { COMPACT_KEYWORDS } from '../lib/schema/compact-schema.js'
 import { protocolTypeScript, schemaToType } from '../lib/schema/typescript.js'
 import { createJsonCodec } from '../lib/index.js'
 
@@ -51,7 +52,7 @@ test('the corpus: TypeBox accepts each valid value and refuses each invalid one'
 test('JSON Schema 2020-12: compiles with strict Ajv 2020 and judges the wire form of every value as TypeBox does', async (t) => {
   const document = protocolJsonSchema(corpusProtocol)
   const ajv = new Ajv2020({ strict: true, allErrors: true, formats })
-  ajv.addKeyword('x-ndarray')
+  for (const keyword of COMPACT_KEYWORDS) ajv.addKeyword(keyword)
   const validate = ajv.compile(document)
   for (const [name, entry] of entries) {
     for (const value of entry.valid) t.ok(validate(wire(name, value)), `${name}: valid ${ajv.errorsText(validate.errors)}`)

@@ -6,8 +6,8 @@ import { DEFAULTS } from './constants.js'
 import { assertOptions } from './options.js'
 import { CodecOptionsSchema } from '../../schemas/wire-options.js'
 
-/** Body encodings a connection can negotiate. */
-export type Encoding = 'messagepack' | 'json'
+/** Body encodings a connection can negotiate (`msgpack-compact`: PROTOCOL.md section 9). */
+export type Encoding = 'messagepack' | 'msgpack-compact' | 'json'
 
 /** Turns a message body (an envelope) into bytes and back. */
 export interface Codec {

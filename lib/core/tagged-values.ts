@@ -41,7 +41,7 @@ export function ndarrayToTagged (array: NumericArray): { __ndarray__: Uint8Array
 }
 
 /** Builds a typed array from the fields of an `__ndarray__` map; copies the bytes (alignment). */
-function taggedToNdarray (bytes: unknown, dtype: unknown, shape: unknown): NumericArray {
+export function taggedToNdarray (bytes: unknown, dtype: unknown, shape: unknown): NumericArray {
   const info = dtypeInfo(dtype)
   if (info === undefined) throw new errors.WIREBOX_ERR_INVALID_TAGGED_VALUE('__ndarray__', `unknown dtype ${String(dtype)}`)
   if (!(bytes instanceof Uint8Array)) throw new errors.WIREBOX_ERR_INVALID_TAGGED_VALUE('__ndarray__', 'data is not bytes')

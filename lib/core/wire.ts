@@ -21,6 +21,9 @@ import type { JsonCodec } from './json-codec.js'
 import type { Codec, CodecOptions, Encoding } from './codec.js'
 import type { Platform } from './platform.js'
 import { assertEnvelope } from './envelope.js'
+import { createCompactCodec, isCompactType } from './compact/codec.js'
+import type { CompactCodec } from './compact/codec.js'
+import type { CompactLayout } from './compact/layout.js'
 import { utf8Length } from './bytes.js'
 import { assertOptions } from './options.js'
 import { DecoderLimitsSchema, WireSettingsSchema } from '../../schemas/wire-options.js'
@@ -52,6 +55,11 @@ export interface WireContext {
   platform: Platform
   /** Codec options (depth limit, BigInt, msgpackr extensions). */
   codec?: CodecOptions
+  /**
+   * The protocol's compiled layout, `compileLayout(protocol)`: required for `msgpack-compact`,
+   * ignored by the other encodings (default: none).
+   */
+  layout?: CompactLayout
 }
 
 /** One message to send. */
@@ -114,6 +122,9 @@ function checkOnce (value: object, check: () => void): void {
 
 function resolve (settings: WireSettings): Resolved {
   checkOnce(settings, () => assertOptions(WireSettingsSchema, settings, 'wire settings'))
+  if (settings.encoding === 'msgpack-compact' && settings.version !== 3) {
+    throw new errors.WIREBOX_ERR_INVALID_OPTION('wire settings', 'msgpack-compact needs version 3 (its bodies take the timestamp from the v3 header)')
+  }
   return {
     encoding: settings.encoding,
     version: settings.version,
@@ -125,9 +136,17 @@ function resolve (settings: WireSettings): Resolved {
   }
 }
 
-/** The codec for an encoding. */
-export function createCodec (encoding: Encoding, options?: CodecOptions): Codec | JsonCodec {
-  return encoding === 'json' ? createJsonCodec(options) : createMessagePackCodec(options)
+/** The codec for an encoding; `msgpack-compact` needs the protocol's layout. */
+export function createCodec (encoding: Encoding, options?: CodecOptions, layout?: CompactLayout): Codec | JsonCodec | CompactCodec {
+  if (encoding === 'json') return createJsonCodec(options)
+  if (encoding === 'messagepack') return createMessagePackCodec(options)
+  if (layout === undefined) throw new errors.WIREBOX_ERR_INVALID_OPTION('layout', 'msgpack-compact needs the protocol\'s layout: pass { layout: compileLayout(protocol) }')
+  return createCompactCodec(layout, options)
+}
+
+/** The compact codec, when the codec is one. */
+function compactOf (codec: Codec): CompactCodec | undefined {
+  return codec.name === 'msgpack-compact' ? codec as CompactCodec : undefined
 }
 
 const ENCODER_FLAGS = Flag.COMPRESSED | Flag.CHUNKED
@@ -137,12 +156,14 @@ export class MessageEncoder {
   readonly settings: Readonly<Resolved>
   readonly #platform: Platform
   readonly #codec: Codec | JsonCodec
+  readonly #compact: CompactCodec | undefined
   #nextMessageId = 1
 
   constructor (settings: WireSettings, context: WireContext) {
     this.settings = Object.freeze(resolve(settings))
     this.#platform = context.platform
-    this.#codec = createCodec(settings.encoding, context.codec)
+    this.#codec = createCodec(settings.encoding, context.codec, context.layout)
+    this.#compact = compactOf(this.#codec)
   }
 
   /**
@@ -166,7 +187,14 @@ export class MessageEncoder {
     let text: string | undefined
     let framed: Uint8Array | undefined
     let body: Uint8Array
-    if (s.encoding === 'json') {
+    let timestamp = message.timestamp
+    if (this.#compact !== undefined && isCompactType(message.type)) {
+      // The compact body has no timestamp: the header carries the envelope's (PROTOCOL.md 9.2).
+      const ms = message.envelope.timestamp
+      if (timestamp === undefined || Math.floor(timestamp / 1000) !== ms) timestamp = ms * 1000
+      framed = this.#compact.encodeEnvelope(message.type, message.envelope, room)
+      body = framed.subarray(room)
+    } else if (s.encoding === 'json') {
       // Text frames carry the flags in the body; binary frames ignore a body `flags` field.
       text = (this.#codec as JsonCodec).encodeText(flags === 0
         ? { type: message.type, ...message.envelope }
@@ -181,7 +209,7 @@ export class MessageEncoder {
     if (body.length > s.maxMessageSize) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(body.length, s.maxMessageSize)
 
     const compressed = await compressIfSmaller(body, { algorithm: s.compression, threshold: s.threshold, level: s.level }, this.#platform)
-    const timestamp = message.timestamp ?? (s.version === 3 ? nowMicros() : undefined)
+    timestamp ??= s.version === 3 ? nowMicros() : undefined
     if (compressed === undefined && body.length <= s.chunkSize) {
       if (text !== undefined) return textMessage(text, body.length)
       const frame = framed as Uint8Array
@@ -238,16 +266,18 @@ export class MessageDecoder {
   readonly settings: Readonly<Resolved>
   readonly #platform: Platform
   readonly #codec: Codec | JsonCodec
+  readonly #compact: CompactCodec | undefined
   readonly #chunks: ChunkReassembler
   readonly #allowEncrypted: boolean
   readonly #maxFrameSize: number
 
   constructor (settings: WireSettings, options: DecoderOptions) {
     this.settings = Object.freeze(resolve(settings))
-    const { platform: _platform, codec: _codec, partialBudget, ...limits } = options
+    const { platform: _platform, codec: _codec, layout, partialBudget, ...limits } = options
     checkOnce(options, () => assertOptions(DecoderLimitsSchema, limits, 'decoder options'))
     this.#platform = options.platform
-    this.#codec = createCodec(settings.encoding, options.codec)
+    this.#codec = createCodec(settings.encoding, options.codec, layout)
+    this.#compact = compactOf(this.#codec)
     this.#allowEncrypted = options.allowEncrypted ?? false
     this.#maxFrameSize = Math.min(options.maxFrameSize ?? Infinity, this.settings.maxMessageSize)
     this.#chunks = new ChunkReassembler({
@@ -279,6 +309,11 @@ export class MessageDecoder {
     if (body.length === 0) {
       if (!mayBeEmpty(frame.type)) throw new errors.WIREBOX_ERR_EMPTY_PAYLOAD(frame.type.toString(16))
       return { version: frame.version, type: frame.type, flags: frame.flags, timestamp: frame.timestamp, envelope: undefined, bodySize: 0 }
+    }
+    if (this.#compact !== undefined && isCompactType(frame.type)) {
+      const envelope = this.#compact.decodeEnvelope(frame.type, body, Math.floor((frame.timestamp as number) / 1000))
+      assertEnvelope(envelope)
+      return { version: frame.version, type: frame.type, flags: frame.flags, timestamp: frame.timestamp, envelope, bodySize: body.length }
     }
     const value = this.#codec.decode(body)
     let envelope: unknown = value

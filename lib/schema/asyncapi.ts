@@ -11,6 +11,8 @@ import { Envelope } from '../../schemas/envelope.js'
 import { ErrorPayload } from '../../schemas/error.js'
 import { Negotiation } from '../../schemas/negotiation.js'
 import { Subscription, SubscriptionAck } from '../../schemas/subscription.js'
+import { compileLayout } from '../core/compact/layout.js'
+import { compactMessageSchema } from './compact-schema.js'
 
 type Json = Record<string, unknown>
 
@@ -48,24 +50,40 @@ export function protocolAsyncApi (protocol: ProtocolDefinition, options: Documen
     messages[name] = message
     channelMessages[name] = { $ref: `#/components/messages/${name}` }
   }
+  // msgpack-compact bodies: tuples (draft-07 items arrays) with the layout's annotations.
+  const layout = compileLayout(protocol)
+  const compact = (entry: typeof layout.events[number], type: 'EVENT' | 'REQUEST' | 'RESPONSE'): string => {
+    const name = id(`compact.${type.toLowerCase()}.${entry.name}`)
+    add(name, {
+      name: `${entry.name} (msgpack-compact)`,
+      summary: `${type} ${entry.name} in msgpack-compact (PROTOCOL.md section 9)`,
+      contentType: 'application/vnd.msgpack',
+      payload: compactMessageSchema(layout, entry, type, 'draft-07')
+    })
+    return name
+  }
 
   for (const [name, schema] of Object.entries(protocol.events ?? {})) {
     const m = id(`event.${name}`)
     add(m, envelopeOf(0x01, name, wire(schema), `Event ${name} (EVENT, either direction)`, acceptsUndefined(schema) ? [] : ['payload']))
-    operations[id(`receive.${name}`)] = { action: 'receive', channel: { $ref: '#/channels/wirebox' }, summary: `A client sends the event ${name}`, messages: [ref(m)] }
-    operations[id(`send.${name}`)] = { action: 'send', channel: { $ref: '#/channels/wirebox' }, summary: `The server sends the event ${name} (to one client or a topic)`, messages: [ref(m)] }
+    const c = compact(layout.eventsByName.get(name) as typeof layout.events[number], 'EVENT')
+    operations[id(`receive.${name}`)] = { action: 'receive', channel: { $ref: '#/channels/wirebox' }, summary: `A client sends the event ${name}`, messages: [ref(m), ref(c)] }
+    operations[id(`send.${name}`)] = { action: 'send', channel: { $ref: '#/channels/wirebox' }, summary: `The server sends the event ${name} (to one client or a topic)`, messages: [ref(m), ref(c)] }
   }
   for (const [name, request] of Object.entries(protocol.requests ?? {})) {
     const req = id(`request.${name}`)
     const res = id(`response.${name}`)
     add(req, envelopeOf(0x02, name, wire(request.payload), `Request ${name} (REQUEST, with id)`, [...(acceptsUndefined(request.payload) ? [] : ['payload']), 'id']))
     add(res, envelopeOf(0x03, name, wire(request.response), `Response to ${name} (RESPONSE, same id)`, [...(acceptsUndefined(request.response) ? [] : ['payload']), 'id']))
+    const entry = layout.requestsByName.get(name) as typeof layout.requests[number]
+    const creq = compact(entry, 'REQUEST')
+    const cres = compact(entry, 'RESPONSE')
     operations[id(`handle.${name}`)] = {
       action: 'receive',
       channel: { $ref: '#/channels/wirebox' },
       summary: `A client requests ${name}; the server answers with a RESPONSE or an ERROR carrying the same id`,
-      messages: [ref(req)],
-      reply: { channel: { $ref: '#/channels/wirebox' }, messages: [ref(res), ref('control.error')] }
+      messages: [ref(req), ref(creq)],
+      reply: { channel: { $ref: '#/channels/wirebox' }, messages: [ref(res), ref(cres), ref('control.error')] }
     }
   }
   add('control.negotiation', envelopeOf(0xfe, 'protocol_negotiation', wire(Negotiation), 'PROTOCOL_NEGOTIATION: the first message of the server', ['payload']))
@@ -87,7 +105,8 @@ export function protocolAsyncApi (protocol: ProtocolDefinition, options: Documen
     info: {
       title: options.title ?? 'wirebox protocol',
       version: options.version ?? '1.0.0',
-      description: 'A wirebox WebSocket route. Frames, encodings and compression: PROTOCOL.md of fastify-wirebox. Payloads are shown in their JSON form.'
+      description: 'A wirebox WebSocket route. Frames, encodings and compression: PROTOCOL.md of fastify-wirebox. Payloads are shown in their JSON form; the compact.* messages are the msgpack-compact bodies (PROTOCOL.md section 9), for the layout in x-wirebox-layout.',
+      'x-wirebox-layout': layout.summary
     },
     defaultContentType: 'application/json',
     channels: {
@@ -101,7 +120,7 @@ export function protocolAsyncApi (protocol: ProtocolDefinition, options: Documen
             query: {
               type: 'object',
               properties: {
-                encoding: { type: 'string', enum: ['messagepack', 'msgpack', 'json'], default: 'json' },
+                encoding: { type: 'string', enum: ['messagepack', 'msgpack', 'msgpack-compact', 'json'], default: 'json' },
                 version: { type: 'string', enum: ['1', '2', '3'], description: 'Highest version the client speaks' },
                 compression: { type: 'string', enum: ['gzip', 'deflate', 'none'], default: 'gzip' }
               }

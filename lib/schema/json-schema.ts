@@ -8,6 +8,8 @@ import type { TSchema } from '@sinclair/typebox'
 import { Envelope } from '../../schemas/envelope.js'
 import type { ProtocolDefinition } from '../protocol.js'
 import { Definitions } from './definitions.js'
+import { compileLayout } from '../core/compact/layout.js'
+import { compactSchemas } from './compact-schema.js'
 
 type Json = Record<string, unknown>
 
@@ -18,7 +20,7 @@ function wrapper (key: string, value: Json, extra: Json = {}, required: string[]
 }
 
 /** The JSON Schema dialect to write: 2020-12 (JSON Schema documents) or draft-07 (AsyncAPI 3.0 schemas). */
-type Dialect = '2020-12' | 'draft-07'
+export type Dialect = '2020-12' | 'draft-07'
 
 /** Where one document keeps the definitions of recursive schemas, and how it refers to them. */
 interface WireSchemaContext {
@@ -133,10 +135,13 @@ export interface DocumentOptions {
 /**
  * One JSON Schema 2020-12 document: `$defs` with the envelope and every payload, and a root that
  * accepts any JSON message body of the protocol (events, requests, responses, control messages).
+ * The msgpack-compact bodies are in `$defs` too (`compact.event.<name>`, `compact.request.<name>`,
+ * `compact.response.<name>`: tuples, PROTOCOL.md section 9), with the layout in `x-wirebox-layout`.
  */
 export function protocolJsonSchema (protocol: ProtocolDefinition, options: DocumentOptions = {}): Json {
   const names = defNames(protocol)
-  const reserved = ['envelope', ...Object.values(names.events), ...Object.values(names.requests).flatMap((r) => [r.payload, r.response])]
+  const compact = compactSchemas(protocol, '2020-12')
+  const reserved = ['envelope', ...Object.values(names.events), ...Object.values(names.requests).flatMap((r) => [r.payload, r.response]), ...Object.keys(compact)]
   const context = { dialect: '2020-12' as const, definitions: new Definitions<unknown>(definitionName, reserved), refBase: '#/$defs/' }
   const defs: Json = { envelope: toJsonWireSchema(Envelope) }
   const branches: Json[] = []
@@ -169,7 +174,8 @@ export function protocolJsonSchema (protocol: ProtocolDefinition, options: Docum
     $id: `urn:wirebox:${encodeURIComponent(options.title ?? 'protocol')}`,
     title: options.title ?? 'wirebox protocol',
     description: `Message bodies of the WebSocket route ${options.path ?? '/ws'} in the JSON encoding (PROTOCOL.md).`,
-    $defs: { ...defs, ...Object.fromEntries(context.definitions.bodies) },
+    'x-wirebox-layout': compileLayout(protocol).summary,
+    $defs: { ...defs, ...Object.fromEntries(context.definitions.bodies), ...compact },
     anyOf: branches
   }
 }

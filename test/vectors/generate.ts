@@ -9,6 +9,7 @@ import { MessageEncoder, Flag, MessageType } from '../../lib/index.js'
 import type { OutgoingMessage, WireSettings } from '../../lib/index.js'
 import { nodePlatform } from '../../lib/platform/node.js'
 import { genericForm } from './generic-form.js'
+import { writeCompact } from './generate-compact.js'
 
 const HEADER_TIME = 1_700_000_000_000_123 // µs
 const TIME = 1_700_000_000_000 // ms
@@ -121,5 +122,5 @@ if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].sp
   const built = await build()
   for (const { entry, hex } of built) writeFileSync(new URL(entry.file, dir), hex.join('\n') + '\n')
   writeFileSync(new URL('manifest.json', dir), JSON.stringify(built.map((b) => b.entry), null, 2) + '\n')
-  console.log(`wrote ${built.length} vectors`)
+  console.log(`wrote ${built.length} vectors and ${await writeCompact()} msgpack-compact vectors`)
 }

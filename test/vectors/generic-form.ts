@@ -20,7 +20,7 @@ const DTYPE: Record<string, string> = {
 }
 
 /** Maps a value to the generic form for `encoding`. */
-export function genericForm (value: unknown, encoding: 'messagepack' | 'json'): unknown {
+export function genericForm (value: unknown, encoding: string): unknown {
   if (value instanceof Date) return { __datetime__: value.toISOString() }
   if (value instanceof Uint8Array) return { __bytes__: base64(value) }
   if (ArrayBuffer.isView(value)) {
