@@ -2,7 +2,8 @@
  * The ECG monitor's protocol. Tests outside the project rely on these names.
  */
 import { Type } from '@sinclair/typebox'
-import { defineProtocol, QuantizedArray } from '../lib/index.js'
+import { defineProtocol } from '../lib/protocol.js'
+import { QuantizedArray } from '../schemas/wire-types.js'
 
 const PatientId = Type.String({ minLength: 1, maxLength: 64 })
 

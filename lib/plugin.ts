@@ -10,6 +10,9 @@ import type { WebSocket } from 'ws'
 import { MessageDecoder, MessageEncoder } from './core/wire.js'
 import type { DecoderOptions, WireSettings } from './core/wire.js'
 import { CHUNK_HEADER_SIZE } from './core/constants.js'
+import { compileLayout } from './core/compact/layout.js'
+import type { CompactLayout } from './core/compact/layout.js'
+import type { Encoding } from './core/codec.js'
 import { PartialBudget } from './core/chunking.js'
 import { nodePlatform } from './platform/node.js'
 import { CloseCode, errors } from './errors.js'
@@ -106,7 +109,17 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
     if (typeof setup !== 'function') throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', 'the setup argument must be a function')
     if (pluginMetrics.routes.has(path)) throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', `${path} is already declared`)
     const { schemaRoutes, ...shared } = rest
-    const resolved = resolveOptions(options, shared)
+    let resolved = resolveOptions(options, shared)
+    // msgpack-compact needs the protocol's layout, compiled once for the route.
+    let layout: CompactLayout | undefined
+    if (resolved.encodings.includes('msgpack-compact')) {
+      try {
+        layout = compileLayout(routeOptions.protocol)
+      } catch (err) {
+        this.log.warn({ err, path }, 'wirebox: msgpack-compact is off for this route: its schemas have no compact layout')
+        resolved = Object.freeze({ ...resolved, encodings: Object.freeze(resolved.encodings.filter((e) => e !== 'msgpack-compact')) as Encoding[] })
+      }
+    }
     if (resolved.chunkSize > pluginOptions.chunkSize) {
       throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route options', `/chunkSize ${resolved.chunkSize} is above the plugin's ${pluginOptions.chunkSize}, which bounds WebSocket frames: set it on the plugin`)
     }
@@ -121,7 +134,8 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
       chunkTimeoutMs: resolved.chunkTimeoutMs,
       // A sender chunks what is larger than the chunk size (PROTOCOL.md 2.4).
       maxFrameSize: resolved.chunkSize + CHUNK_HEADER_SIZE,
-      partialBudget
+      partialBudget,
+      layout
     })
     const context: RouteContext = {
       path,
@@ -132,6 +146,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
       topics,
       nextAckId,
       partialBudget,
+      layout,
       authorizeSubscribe: authorizeSubscribe as RouteContext['authorizeSubscribe'],
       encoderFor (negotiated: Negotiated): MessageEncoder {
         const key = `${negotiated.encoding}.${negotiated.version}.${negotiated.compression}`
@@ -145,7 +160,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
             compressionLevel: resolved.compression.level,
             chunkSize: resolved.chunkSize,
             maxMessageSize: resolved.maxMessageSize
-          }, { platform: nodePlatform, codec: resolved.codec })
+          }, { platform: nodePlatform, codec: resolved.codec, layout })
           encoders.set(key, encoder)
         }
         return encoder

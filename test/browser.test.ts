@@ -101,7 +101,7 @@ test('the example page shows the patient, the live trace on labelled axes, the n
   t.equal(await page.getAttribute('canvas', 'data-millivolts'), '−0.5|0|0.5|1.0|1.5')
   t.equal(later.gaps, 0, 'no gap while the connection holds')
   t.equal(await page.textContent('#gaps'), '0')
-  t.match(await page.textContent('#negotiated'), /messagepack, protocol v3, gzip/)
+  t.match(await page.textContent('#negotiated'), /msgpack-compact, protocol v3, gzip/)
   t.match(await page.textContent('#bytes'), /^[\d,]+ bytes on the wire \([\d,]+ decoded\), \d+% (less|more) than JSON$/)
   t.equal(await page.textContent('#state'), 'open')
   t.same(problems, [], 'no errors on the page')

@@ -8,7 +8,7 @@
  */
 import { createClient } from '../../lib/client/browser.js'
 import type { EventMeta } from '../../lib/client/browser.js'
-import type { protocol } from '../protocol.js'
+import { protocol } from '../protocol.js'
 
 const WINDOW = 1000 // samples on screen
 const RATE = 250 // samples per second (the protocol's sampling_rate)
@@ -53,7 +53,8 @@ let markers: Marker[] = []
 let last: { dataSeq: number, topicSeq: number | undefined } | undefined
 let generation = 0 // bumped on each change of patient: stale answers are ignored
 
-const client = createClient<typeof protocol>(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, { encoding: 'messagepack', compression: 'gzip' })
+// With the protocol's schemas the client speaks msgpack-compact (README, "msgpack-compact").
+const client = createClient<typeof protocol>(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, { protocol, compression: 'gzip' })
 client.onStateChange((s) => show('state', s))
 
 const topicOf = (patient: string): string => `ecg/${patient}`

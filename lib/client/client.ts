@@ -18,6 +18,8 @@ import type { TSchema } from '@sinclair/typebox'
 import { protocolTables } from '../protocol-tables.js'
 import type { EventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload, ResponsePayload } from '../protocol.js'
 import { handshakeSettings, negotiatedSettings } from '../session/handshake.js'
+import { assertSameLayout, compileLayout } from '../core/compact/layout.js'
+import type { CompactLayout } from '../core/compact/layout.js'
 import { Session } from '../session/session.js'
 import type { MessageFields } from '../session/session.js'
 import { IdCounter, PendingTable } from '../session/pending.js'
@@ -75,6 +77,9 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   constructor (url: string, options: ClientOptions<P>, WebSocketImpl: WebSocketClass, platform: Platform) {
     this.url = url
     this.#options = options
+    if (options.encoding === 'msgpack-compact' && options.protocol === undefined) {
+      throw new errors.WIREBOX_ERR_INVALID_OPTION('encoding', 'msgpack-compact needs the protocol\'s schemas: pass { protocol }')
+    }
     this.#WebSocket = WebSocketImpl
     this.#platform = platform
     this.#connect()
@@ -248,7 +253,8 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   #connect (): void {
     const o = this.#options
     const params = new URLSearchParams(o.query)
-    params.set('encoding', o.encoding ?? CLIENT_DEFAULTS.encoding)
+    // With the protocol's schemas, the compact encoding; without, plain MessagePack.
+    params.set('encoding', o.encoding ?? (o.protocol === undefined ? CLIENT_DEFAULTS.encoding : 'msgpack-compact'))
     params.set('version', String(o.version ?? CLIENT_DEFAULTS.version))
     params.set('compression', o.compression ?? CLIENT_DEFAULTS.compression)
     const url = `${this.url}${this.url.includes('?') ? '&' : '?'}${params.toString()}`
@@ -328,12 +334,25 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
 
   #onNegotiation (session: Session, negotiation: Negotiation): void {
     const settings = negotiatedSettings(negotiation)
-    const context = { platform: this.#platform, codec: this.#options.codec }
+    let layout: CompactLayout | undefined
+    if (negotiation.encoding === 'msgpack-compact') {
+      try {
+        layout = compileLayout(this.#options.protocol ?? {})
+        // A server with other schemas would misread every body (PROTOCOL.md 9.1): stop for good.
+        assertSameLayout(layout, negotiation.layout)
+      } catch (err) {
+        this.#emitError(err as Error)
+        this.close(CloseCode.PROTOCOL_ERROR, 'layout mismatch')
+        return
+      }
+    }
+    const context = { platform: this.#platform, codec: this.#options.codec, layout }
     this.#encoder = new MessageEncoder(settings, context)
     this.#decoder = new MessageDecoder({ encoding: settings.encoding, version: settings.version, compression: settings.compression, maxMessageSize: settings.maxMessageSize }, context)
     this.#negotiation = negotiation
     this.#attempt = 0
-    this.#transmit(session, MessageType.VERSION_CHECK, { payload: { version: negotiation.version, encoding: negotiation.encoding } }, 0).catch(() => {})
+    const versionCheck = { version: negotiation.version, encoding: negotiation.encoding, ...(layout === undefined ? {} : { layout_hash: layout.hash }) }
+    this.#transmit(session, MessageType.VERSION_CHECK, { payload: versionCheck }, 0).catch(() => {})
     this.#startHeartbeat(session, negotiation.heartbeat_interval_ms)
     // Subscriptions first (resuming after the last seq seen), then what was queued meanwhile:
     // what the queued calls cause on a topic is then delivered on the resumed subscription.

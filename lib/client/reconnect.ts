@@ -19,6 +19,7 @@ export interface ReconnectOptions {
 
 /** Every default of the client. */
 export const CLIENT_DEFAULTS = Object.freeze({
+  /** Without `protocol`; with it, 'msgpack-compact'. */
   encoding: 'messagepack' as const,
   version: 3 as const,
   compression: 'gzip' as const,

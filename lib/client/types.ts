@@ -32,7 +32,7 @@ export type WebSocketClass = new (url: string, protocols?: string | string[]) =>
 export interface ClientOptions<P extends ProtocolDefinition = ProtocolDefinition> {
   /** The protocol's schemas, to validate payloads (types come from the type parameter alone). */
   protocol?: Protocol<P>
-  /** Body encoding to ask for (default 'messagepack'). */
+  /** Body encoding to ask for (default 'msgpack-compact' with `protocol`, else 'messagepack'). */
   encoding?: Encoding
   /** Highest protocol version to speak (default 3). */
   version?: Version

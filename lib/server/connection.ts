@@ -22,6 +22,7 @@ import { Session } from '../session/session.js'
 import type { MessageFields } from '../session/session.js'
 import { Inbox } from '../session/inbox.js'
 import { negotiationPayload } from '../session/handshake.js'
+import { assertSameLayout } from '../core/compact/layout.js'
 import { ConnectionLog, MAX_ERROR_MESSAGE_CHARS, clip, clipDetails } from './bounded-log.js'
 import { fairQueue } from './fair-queue.js'
 import { Inbound, missing } from './inbound.js'
@@ -126,7 +127,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   /** Sends the negotiation message (the first message on every connection), in the handshake's form. */
   sendNegotiation (negotiated: Negotiated): void {
     const o = this.#route.options
-    const payload = negotiationPayload(negotiated, { compressionThreshold: o.compression.threshold, maxMessageSize: o.maxMessageSize, heartbeatIntervalMs: o.heartbeatIntervalMs, chunkSize: o.chunkSize }, this.id)
+    const payload = negotiationPayload(negotiated, { compressionThreshold: o.compression.threshold, maxMessageSize: o.maxMessageSize, heartbeatIntervalMs: o.heartbeatIntervalMs, chunkSize: o.chunkSize }, this.id, this.#route.layout?.summary)
     this.#control(MessageType.PROTOCOL_NEGOTIATION, { payload }, this.#handshakeEncoder(negotiated))
     if (channels.connectionOpen.hasSubscribers) {
       channels.connectionOpen.publish({ session: this.id, path: this.#route.path, encoding: this.encoding, version: this.version, compression: this.compression } satisfies ConnectionOpenMessage)
@@ -314,9 +315,13 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       case MessageType.SUBSCRIBE:
       case MessageType.UNSUBSCRIBE:
         return this.#subscriptions.receive(message.type, envelope)
-      case MessageType.VERSION_CHECK:
-        this.#log.debug({}, 'wirebox: version check')
+      case MessageType.VERSION_CHECK: {
+        // msgpack-compact: a client whose schemas differ would misread every body (PROTOCOL.md 9.1).
+        const layout = this.#route.layout
+        const hash = (envelope?.payload as { layout_hash?: unknown } | undefined)?.layout_hash
+        if (this.encoding === 'msgpack-compact' && layout !== undefined && typeof hash === 'string') assertSameLayout(layout, hash)
         return
+      }
       case MessageType.ERROR: {
         const reported = reportedError(envelope?.payload)
         this.#log.warn(reported, 'wirebox: the client reported an error')

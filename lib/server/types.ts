@@ -1,6 +1,7 @@
 /** What a connection needs of its route, and the types of handlers and sends. */
 import type { TSchema } from '@sinclair/typebox'
 import type { PartialBudget } from '../core/chunking.js'
+import type { CompactLayout } from '../core/compact/layout.js'
 import type { MessageDecoder, MessageEncoder } from '../core/wire.js'
 import type { Envelope } from '../../schemas/envelope.js'
 import type { EventName, EventPayload, ProtocolDefinition, RequestDefinition, RequestName, RequestPayload, ResponsePayload } from '../protocol.js'
@@ -22,6 +23,8 @@ export interface RouteContext {
   readonly topics: Topics
   /** Bytes of incomplete chunked messages every connection of the plugin may hold together. */
   readonly partialBudget: PartialBudget
+  /** The protocol's msgpack-compact layout, when the route allows that encoding. */
+  readonly layout: CompactLayout | undefined
   /** The shared encoder of a variant (encode once for every socket of it). */
   encoderFor (negotiated: Negotiated): MessageEncoder
   /** A decoder for one connection of a variant, from settings checked once per route. */

@@ -7,7 +7,7 @@
  */
 import type { WireSettings } from '../core/wire.js'
 import type { Version } from '../core/constants.js'
-import type { Negotiation } from '../../schemas/negotiation.js'
+import type { LayoutSummary, Negotiation } from '../../schemas/negotiation.js'
 
 /** How the first message of a connection is decoded: from the frame alone. */
 export function handshakeSettings (input: Uint8Array | string): WireSettings {
@@ -40,7 +40,8 @@ interface ServerLimits {
 export function negotiationPayload (
   negotiated: Pick<Negotiation, 'encoding' | 'version' | 'compression' | 'fallback'> & { requestedEncoding?: string | undefined },
   limits: ServerLimits,
-  sessionId: string
+  sessionId: string,
+  layout?: LayoutSummary
 ): Negotiation {
   return {
     encoding: negotiated.encoding,
@@ -52,6 +53,8 @@ export function negotiationPayload (
     session_id: sessionId,
     fallback: negotiated.fallback,
     chunk_size: limits.chunkSize,
-    ...(negotiated.requestedEncoding === undefined ? {} : { requested_encoding: negotiated.requestedEncoding })
+    ...(negotiated.requestedEncoding === undefined ? {} : { requested_encoding: negotiated.requestedEncoding }),
+    // msgpack-compact: the ids of events and requests and the layout hash (PROTOCOL.md section 9.1).
+    ...(negotiated.encoding === 'msgpack-compact' && layout !== undefined ? { layout } : {})
   }
 }
