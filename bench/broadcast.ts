@@ -81,7 +81,8 @@ async function run (size: string, variant: string, child: ChildProcess, count: n
   results.push({ size, variant, deliveriesPerSecond: (SOCKETS * count) / seconds, wireBytesPerMessage: bytes / (SOCKETS * count), rssBefore, rssPeak, rssAfter: process.memoryUsage().rss })
 }
 
-const variants = ['wirebox MessagePack, encode once, no compression', 'wirebox MessagePack, encode once, gzip', 'wirebox MessagePack + gzip, encode per socket (baseline)', 'ws permessage-deflate, JSON text']
+const variants = ['wirebox MessagePack, encode once, no compression', 'wirebox MessagePack, encode once, gzip', 'wirebox MessagePack + gzip, encode per socket (baseline)', 'ws permessage-deflate, JSON text',
+  'wirebox msgpack-compact, encode once, no compression', 'wirebox msgpack-compact, encode once, gzip']
 const wireboxSockets = (): Array<{ _socket?: { bytesWritten: number } }> => [...app.wirebox.connections].map((c) => c.socket as unknown as { _socket?: { bytesWritten: number } })
 
 for (const [size, bytes, count] of SIZES) {
@@ -90,8 +91,8 @@ for (const [size, bytes, count] of SIZES) {
   const payloads = Array.from({ length: count }, () => payloadOf(bytes))
   const texts = payloads.map((payload) => JSON.stringify({ type: 1, event_type: 'feed', timestamp: Date.now(), payload }))
   // encode once, no compression; then gzip (clients negotiate it); then per socket with gzip
-  for (const [variant, compression] of [[variants[0], 'none'], [variants[1], 'gzip'], [variants[2], 'gzip']] as const) {
-    const child = await clients(`ws://127.0.0.1:${wbPort}/ws?encoding=messagepack&compression=${compression}`, false)
+  for (const [variant, compression, encoding] of [[variants[0], 'none', 'messagepack'], [variants[1], 'gzip', 'messagepack'], [variants[4], 'none', 'msgpack-compact'], [variants[5], 'gzip', 'msgpack-compact'], [variants[2], 'gzip', 'messagepack']] as const) {
+    const child = await clients(`ws://127.0.0.1:${wbPort}/ws?encoding=${encoding}&compression=${compression}`, false)
     while (app.wirebox.subscriberCount('feed') < SOCKETS) await new Promise((resolve) => setTimeout(resolve, 10))
     const perSocket = variant === variants[2]
     let n = 0
