@@ -24,8 +24,9 @@ import { Session } from '../session/session.js'
 import type { MessageFields } from '../session/session.js'
 import { IdCounter, PendingTable } from '../session/pending.js'
 import { Inbox } from '../session/inbox.js'
-import { CLIENT_DEFAULTS, reconnectDelay } from './reconnect.js'
+import { CLIENT_DEFAULTS, connectUrl, reconnectDelay } from './reconnect.js'
 import { TopicCursors } from './topic-cursors.js'
+import { ClientListeners } from './listeners.js'
 import type { TopicGap } from './topic-cursors.js'
 
 import { WireboxRemoteError } from './types.js'
@@ -36,11 +37,6 @@ export type { ClientOptions, ClientState, ClientStats, EventMeta, PayloadValidat
 export type { ReconnectOptions } from './reconnect.js'
 export { CLIENT_DEFAULTS } from './reconnect.js'
 export type { TopicGap } from './topic-cursors.js'
-
-interface Queued {
-  run: () => void
-  fail: (error: Error) => void
-}
 
 type Listener = (payload: unknown, meta: EventMeta) => void | Promise<void>
 
@@ -53,14 +49,11 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   readonly #options: ClientOptions<P>
   readonly #WebSocket: WebSocketClass
   readonly #platform: Platform
-  readonly #listeners = new Map<string, Set<Listener>>()
-  readonly #stateListeners = new Set<(state: ClientState) => void>()
-  readonly #errorListeners = new Set<(error: Error) => void>()
-  readonly #gapListeners = new Set<(gap: TopicGap) => void>()
+  readonly #listeners = new ClientListeners()
   readonly #requests = new PendingTable<unknown>()
   readonly #ids = new IdCounter()
   readonly #topics = new TopicCursors()
-  #queue: Queued[] = []
+  #queue: Array<{ run: () => void, fail: (error: Error) => void }> = []
   #socket: WebSocketLike | undefined
   #session: Session | undefined
   #inbox: Inbox | undefined
@@ -104,14 +97,12 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
 
   /** Listens to state changes; returns a function that stops listening. */
   onStateChange (listener: (state: ClientState) => void): () => void {
-    this.#stateListeners.add(listener)
-    return () => this.#stateListeners.delete(listener)
+    return this.#listeners.onState(listener)
   }
 
   /** Listens to errors not tied to a request (ERROR without id, bad incoming payloads). */
   onError (listener: (error: Error) => void): () => void {
-    this.#errorListeners.add(listener)
-    return () => this.#errorListeners.delete(listener)
+    return this.#listeners.onError(listener)
   }
 
   /**
@@ -120,20 +111,12 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
    * stops listening.
    */
   onGap (listener: (gap: TopicGap) => void): () => void {
-    this.#gapListeners.add(listener)
-    return () => this.#gapListeners.delete(listener)
+    return this.#listeners.onGap(listener)
   }
 
   /** Listens to an event; returns a function that stops listening. */
   on<K extends EventName<P>> (event: K, listener: (payload: EventPayload<P, K>, meta: EventMeta) => void | Promise<void>): () => void {
-    let set = this.#listeners.get(event)
-    if (set === undefined) {
-      set = new Set()
-      this.#listeners.set(event, set)
-    }
-    const entry = listener as Listener
-    set.add(entry)
-    return () => set.delete(entry)
+    return this.#listeners.onEvent(event, listener as Listener)
   }
 
   /** Sends a request; resolves to the typed response, rejects with WireboxRemoteError or a catalog error. */
@@ -251,13 +234,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   }
 
   #connect (): void {
-    const o = this.#options
-    const params = new URLSearchParams(o.query)
-    // With the protocol's schemas, the compact encoding; without, plain MessagePack.
-    params.set('encoding', o.encoding ?? (o.protocol === undefined ? CLIENT_DEFAULTS.encoding : 'msgpack-compact'))
-    params.set('version', String(o.version ?? CLIENT_DEFAULTS.version))
-    params.set('compression', o.compression ?? CLIENT_DEFAULTS.compression)
-    const url = `${this.url}${this.url.includes('?') ? '&' : '?'}${params.toString()}`
+    const url = connectUrl(this.url, this.#options)
     let socket: WebSocketLike
     try {
       socket = new this.#WebSocket(url)
@@ -393,7 +370,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
       if (invalid !== undefined) return this.#emitError(invalid)
     }
     const meta: EventMeta = { envelope, flags: message.flags, topic: envelope.topic, seq: envelope.seq }
-    const runs = [...(this.#listeners.get(name) ?? [])].map(async (listener) => await listener(envelope.payload, meta))
+    const runs = this.#listeners.event(name, envelope.payload, meta)
     const id = envelope.id
     if ((message.flags & Flag.ACK_REQUIRED) === 0 || id === undefined) {
       for (const run of runs) run.catch((err: Error) => this.#emitError(err))
@@ -458,20 +435,14 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   #setState (state: ClientState): void {
     if (this.#state === state) return
     this.#state = state
-    for (const listener of this.#stateListeners) listener(state)
+    this.#listeners.state(state)
   }
 
   #emitGap (gap: TopicGap): void {
-    for (const listener of this.#gapListeners) {
-      try {
-        listener(gap)
-      } catch (err) {
-        this.#emitError(err as Error)
-      }
-    }
+    this.#listeners.gap(gap)
   }
 
   #emitError (error: Error): void {
-    for (const listener of this.#errorListeners) listener(error)
+    this.#listeners.error(error)
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The client's defaults, in one place, and its reconnection policy: exponential backoff with
- * jitter, a bounded number of attempts.
+ * The client's defaults, in one place, the URL it connects to, and its reconnection policy:
+ * exponential backoff with jitter, a bounded number of attempts.
  */
 
 /** Reconnection with exponential backoff and jitter. */
@@ -28,6 +28,16 @@ export const CLIENT_DEFAULTS = Object.freeze({
   maxQueue: 100,
   reconnect: Object.freeze({ initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 0.5, maxAttempts: Number.POSITIVE_INFINITY })
 })
+
+/** The URL a connection opens: the route's, with what the client asks for in the query string. */
+export function connectUrl (base: string, options: { encoding?: string, version?: number, compression?: string, protocol?: unknown, query?: Record<string, string> }): string {
+  const params = new URLSearchParams(options.query)
+  // With the protocol's schemas, the compact encoding; without, plain MessagePack.
+  params.set('encoding', options.encoding ?? (options.protocol === undefined ? CLIENT_DEFAULTS.encoding : 'msgpack-compact'))
+  params.set('version', String(options.version ?? CLIENT_DEFAULTS.version))
+  params.set('compression', options.compression ?? CLIENT_DEFAULTS.compression)
+  return `${base}${base.includes('?') ? '&' : '?'}${params.toString()}`
+}
 
 /**
  * The delay before reconnection attempt `attempt` (0 for the first), or undefined when no more

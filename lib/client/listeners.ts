@@ -1,0 +1,68 @@
+/** The client's listeners: events by name, state changes, errors, topic gaps. */
+import type { ClientState, EventMeta } from './types.js'
+import type { TopicGap } from './topic-cursors.js'
+
+type Listener = (payload: unknown, meta: EventMeta) => void | Promise<void>
+
+/** Who listens to what, and how each is told. */
+export class ClientListeners {
+  readonly #events = new Map<string, Set<Listener>>()
+  readonly #state = new Set<(state: ClientState) => void>()
+  readonly #errors = new Set<(error: Error) => void>()
+  readonly #gaps = new Set<(gap: TopicGap) => void>()
+
+  /** Adds an event listener; returns a function that removes it. */
+  onEvent (event: string, listener: Listener): () => void {
+    let set = this.#events.get(event)
+    if (set === undefined) {
+      set = new Set()
+      this.#events.set(event, set)
+    }
+    set.add(listener)
+    return () => set.delete(listener)
+  }
+
+  /** Adds a state listener; returns a function that removes it. */
+  onState (listener: (state: ClientState) => void): () => void {
+    this.#state.add(listener)
+    return () => this.#state.delete(listener)
+  }
+
+  /** Adds an error listener; returns a function that removes it. */
+  onError (listener: (error: Error) => void): () => void {
+    this.#errors.add(listener)
+    return () => this.#errors.delete(listener)
+  }
+
+  /** Adds a gap listener; returns a function that removes it. */
+  onGap (listener: (gap: TopicGap) => void): () => void {
+    this.#gaps.add(listener)
+    return () => this.#gaps.delete(listener)
+  }
+
+  /** Runs the listeners of an event; each run is a promise. */
+  event (name: string, payload: unknown, meta: EventMeta): Array<Promise<void>> {
+    return [...(this.#events.get(name) ?? [])].map(async (listener) => await listener(payload, meta))
+  }
+
+  /** Tells the state listeners. */
+  state (state: ClientState): void {
+    for (const listener of this.#state) listener(state)
+  }
+
+  /** Tells the gap listeners (a listener that throws is reported as an error). */
+  gap (gap: TopicGap): void {
+    for (const listener of this.#gaps) {
+      try {
+        listener(gap)
+      } catch (err) {
+        this.error(err as Error)
+      }
+    }
+  }
+
+  /** Tells the error listeners. */
+  error (error: Error): void {
+    for (const listener of this.#errors) listener(error)
+  }
+}
