@@ -63,7 +63,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   #negotiation: Negotiation | undefined
   #attempt = 0
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined
-  #heartbeatTimer: ReturnType<typeof setInterval> | undefined
+  #stopHeartbeat: () => void = () => {}
   #closedByUser = false
   #readyWaiters: Array<{ resolve: (n: Negotiation) => void, reject: (e: Error) => void }> = []
 
@@ -207,6 +207,15 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     return this.#options.protocol !== undefined && this.#options.validator !== undefined && this.#options.validateOutgoing !== false
   }
 
+  /** With `validateIncoming`: the problem of an incoming payload (an unknown event, an invalid payload). */
+  #incomingProblem (kind: 'event' | 'response', name: string | undefined, payload: unknown): WireboxError | undefined {
+    if (this.#options.validateIncoming !== true || name === undefined) return undefined
+    const tables = protocolTables(this.#options.protocol)
+    const schema = kind === 'event' ? tables.events.get(name) : tables.requests.get(name)?.response
+    if (schema === undefined) return kind === 'event' ? new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', name) : undefined
+    return this.#validate(schema, payload, name)
+  }
+
   /** The problem of a payload, when a validator is given. */
   #validate (schema: TSchema, value: unknown, name: string): WireboxError | undefined {
     return this.#options.validator?.(schema, value, name)
@@ -330,7 +339,9 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     this.#attempt = 0
     const versionCheck = { version: negotiation.version, encoding: negotiation.encoding, ...(layout === undefined ? {} : { layout_hash: layout.hash }) }
     this.#transmit(session, MessageType.VERSION_CHECK, { payload: versionCheck }, 0).catch(() => {})
-    this.#startHeartbeat(session, negotiation.heartbeat_interval_ms)
+    this.#stopHeartbeat()
+    // The server pings every interval: silence for two means the connection is gone.
+    this.#stopHeartbeat = session.liveness.watch(negotiation.heartbeat_interval_ms, () => this.#socket?.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout'))
     // Subscriptions first (resuming after the last seq seen), then what was queued meanwhile:
     // what the queued calls cause on a topic is then delivered on the resumed subscription.
     Promise.allSettled(this.#topics.topics().map(async (topic) => await this.#subscribeNow(topic)))
@@ -346,29 +357,17 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   #onResponse (envelope: Envelope): void {
     const id = envelope.id
     if (id === undefined) return
-    if (this.#options.validateIncoming === true) {
-      const name = this.#requests.nameOf(id)
-      const schema = name === undefined ? undefined : protocolTables(this.#options.protocol).requests.get(name)?.response
-      const invalid = schema === undefined || name === undefined ? undefined : this.#validate(schema, envelope.payload, name)
-      if (invalid !== undefined) {
-        this.#requests.reject(id, invalid)
-        return
-      }
-    }
-    this.#requests.resolve(id, envelope.payload)
+    const invalid = this.#incomingProblem('response', this.#requests.nameOf(id), envelope.payload)
+    if (invalid !== undefined) this.#requests.reject(id, invalid)
+    else this.#requests.resolve(id, envelope.payload)
   }
 
   #onEvent (session: Session, message: DecodedMessage, envelope: Envelope): void {
     const name = envelope.event_type
     // Exactly once: a topic message at or below the last seq seen is not delivered again.
     if (envelope.topic !== undefined && envelope.seq !== undefined && !this.#topics.accept(envelope.topic, envelope.seq)) return
-    if (this.#options.validateIncoming === true) {
-      const schema = protocolTables(this.#options.protocol).events.get(name)
-      const invalid: WireboxError | undefined = schema === undefined
-        ? new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', name)
-        : this.#validate(schema, envelope.payload, name)
-      if (invalid !== undefined) return this.#emitError(invalid)
-    }
+    const invalid = this.#incomingProblem('event', name, envelope.payload)
+    if (invalid !== undefined) return this.#emitError(invalid)
     const meta: EventMeta = { envelope, flags: message.flags, topic: envelope.topic, seq: envelope.seq }
     const runs = this.#listeners.event(name, envelope.payload, meta)
     const id = envelope.id
@@ -385,21 +384,9 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
       }).catch(() => {})
   }
 
-  #startHeartbeat (session: Session, intervalMs: number): void {
-    clearInterval(this.#heartbeatTimer)
-    if (intervalMs <= 0) return
-    session.liveness.seen()
-    const timer = setInterval(() => {
-      // The server pings every interval: silence for two means the connection is gone.
-      if (session.liveness.silent(intervalMs)) this.#socket?.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
-    }, intervalMs)
-    ;(timer as { unref?: () => void }).unref?.()
-    this.#heartbeatTimer = timer
-  }
-
   #onClose (socket: WebSocketLike, code: number): void {
     if (socket !== this.#socket) return
-    clearInterval(this.#heartbeatTimer)
+    this.#stopHeartbeat()
     const session = this.#session
     this.#socket = undefined
     this.#session = undefined
