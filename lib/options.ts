@@ -19,6 +19,12 @@ export interface CompressionOptions {
   threshold?: number
   /** zlib level 0-9 (default 6). */
   level?: number
+  /**
+   * A kind of message (its event name) whose compression saved less than this fraction of its
+   * bytes is sent uncompressed for a while (16 messages, doubling to 1024 while it keeps not
+   * paying), then tried again (default 0.4; 0: compress whenever the result is smaller).
+   */
+  minSavings?: number
   /** Algorithms a client may choose, in order of preference (default ['gzip', 'deflate']; [] disables). */
   algorithms?: CompressionAlgorithm[]
 }
@@ -49,7 +55,7 @@ export interface BackpressureOptions {
 export interface SharedOptions {
   /** Largest message in bytes, on the wire and decompressed (default 64 MiB). */
   maxMessageSize?: number
-  /** Compression (default: gzip or deflate above 1024 bytes, level 6). */
+  /** Compression (default: gzip or deflate above 1024 bytes, level 6, where it saves at least 40%). */
   compression?: CompressionOptions
   /** Largest chunk data in bytes (default 256 KiB). */
   chunkSize?: number
@@ -144,7 +150,7 @@ export interface ResolvedOptions {
 /** Every default, in one place. */
 export const DEFAULTS = Object.freeze({
   maxMessageSize: WIRE_DEFAULTS.maxMessageSize,
-  compression: Object.freeze({ threshold: WIRE_DEFAULTS.compressionThreshold, level: WIRE_DEFAULTS.compressionLevel, algorithms: ['gzip', 'deflate'] as CompressionAlgorithm[] }),
+  compression: Object.freeze({ threshold: WIRE_DEFAULTS.compressionThreshold, level: WIRE_DEFAULTS.compressionLevel, minSavings: WIRE_DEFAULTS.compressionMinSavings, algorithms: ['gzip', 'deflate'] as CompressionAlgorithm[] }),
   chunkSize: WIRE_DEFAULTS.chunkSize,
   chunkTimeoutMs: WIRE_DEFAULTS.chunkTimeoutMs,
   maxPartialMessages: WIRE_DEFAULTS.maxPartialMessages,
@@ -171,6 +177,7 @@ const sharedProperties = {
   compression: Type.Optional(Type.Object({
     threshold: Type.Optional(Type.Integer({ minimum: 0 })),
     level: Type.Optional(Type.Integer({ minimum: 0, maximum: 9 })),
+    minSavings: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     algorithms: Type.Optional(Type.Array(Type.Union([Type.Literal('gzip'), Type.Literal('deflate')]), { uniqueItems: true }))
   }, { additionalProperties: false })),
   chunkSize: Type.Optional(Type.Integer({ minimum: 64 })),

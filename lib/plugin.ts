@@ -158,6 +158,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
             compression: negotiated.compression,
             compressionThreshold: resolved.compression.threshold,
             compressionLevel: resolved.compression.level,
+            compressionMinSavings: resolved.compression.minSavings,
             chunkSize: resolved.chunkSize,
             maxMessageSize: resolved.maxMessageSize
           }, { platform: nodePlatform, codec: resolved.codec, layout })

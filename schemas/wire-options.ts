@@ -18,6 +18,7 @@ export const WireSettingsSchema = Type.Object({
   compression: Type.Union([Type.Literal('gzip'), Type.Literal('deflate'), Type.Literal('none')]),
   compressionThreshold: Type.Optional(Type.Integer({ minimum: 0 })),
   compressionLevel: Type.Optional(Type.Integer({ minimum: 0, maximum: 9 })),
+  compressionMinSavings: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   chunkSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 0xffffffff })),
   maxMessageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 0xffffffff }))
 }, { additionalProperties: false, $id: 'wirebox.wire-settings', title: 'WireSettings' })

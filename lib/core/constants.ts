@@ -75,6 +75,8 @@ export const DEFAULTS = Object.freeze({
   compressionThreshold: 1024,
   /** zlib level for gzip and deflate: 6. */
   compressionLevel: 6,
+  /** A kind of message whose compression saves less than this fraction is sent uncompressed for a while: 0.4. */
+  compressionMinSavings: 0.4,
   /** Largest chunk data (after compression, without the 8-byte chunk header): 256 KiB. */
   chunkSize: 256 * 1024,
   /** Incomplete chunked messages are dropped after this many ms: 60 s. */

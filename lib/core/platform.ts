@@ -19,4 +19,14 @@ export interface Platform {
    * corrupt, truncated or trailing-garbage input.
    */
   decompress (algorithm: CompressionAlgorithm, data: Uint8Array, maxSize: number): Promise<Uint8Array>
+  /**
+   * Optional: `compress` done synchronously, for jobs small enough to run on the event loop;
+   * undefined for larger ones (the caller uses `compress`).
+   */
+  compressNow? (algorithm: CompressionAlgorithm, data: Uint8Array, level: number): Uint8Array | undefined
+  /**
+   * Optional: `decompress` done synchronously (throwing its errors), for outputs small enough to
+   * produce on the event loop; undefined for larger ones (the caller uses `decompress`).
+   */
+  decompressNow? (algorithm: CompressionAlgorithm, data: Uint8Array, maxSize: number): Uint8Array | undefined
 }

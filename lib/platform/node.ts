@@ -25,13 +25,29 @@ export const crc32: (data: Uint8Array) => number = nativeCrc32 === undefined
   ? crc32Portable
   : (data) => nativeCrc32(data)
 
-// Output buffers of 64 KiB: fewer round trips to the thread pool for large messages.
-const CHUNK_SIZE = 64 * 1024
+// Output buffers of large jobs: 64 KiB, fewer round trips to the thread pool.
+const POOL_CHUNK_SIZE = 64 * 1024
 // Small jobs run synchronously: a thread-pool round trip costs more than the work itself (a
 // 4 KB body: ~35 µs to gzip inline, ~160 µs through the pool). Inline work is bounded: at most
 // 64 KiB of input to compress, at most 1 MiB of output to inflate; larger jobs go to the pool.
 const SYNC_COMPRESS_MAX_INPUT = 64 * 1024
 const SYNC_INFLATE_MAX_OUTPUT = 1024 * 1024
+
+/**
+ * zlib options sized to one small input, so that a call does not allocate zlib's full state
+ * (a 32 KiB window, 64 KiB of hash, 64 KiB of pending output, and a 16 KiB output chunk) for a
+ * 2 KB body: a window just larger than the input (the same matches, so the same bytes out),
+ * hash and symbol buffers in proportion, and one output buffer that fits any result.
+ */
+function compressOptions (inputLength: number, level: number): zlib.ZlibOptions {
+  const windowBits = Math.min(15, Math.max(9, Math.ceil(Math.log2(inputLength + 262))))
+  return { level, windowBits, memLevel: Math.min(8, windowBits - 6), chunkSize: Math.max(64, inputLength + (inputLength >> 3) + 64) }
+}
+
+/** Output buffer for an inline inflate: four times the input, within [1 KiB, 64 KiB] and the limit. */
+function inflateChunkSize (inputLength: number, limit: number): number {
+  return Math.max(64, Math.min(limit + 1, POOL_CHUNK_SIZE, Math.max(1024, 4 * inputLength)))
+}
 
 type InflateResult = { buffer: Buffer, engine: { bytesWritten: number } }
 
@@ -57,39 +73,51 @@ function inPool<T> (job: () => Promise<T>): Promise<T> {
   })
 }
 
+function compressNow (algorithm: CompressionAlgorithm, data: Uint8Array, level: number): Uint8Array | undefined {
+  if (data.length > SYNC_COMPRESS_MAX_INPUT) return undefined
+  const options = compressOptions(data.length, level)
+  return algorithm === 'gzip' ? zlib.gzipSync(data, options) : zlib.deflateSync(data, options)
+}
+
 function compress (algorithm: CompressionAlgorithm, data: Uint8Array, level: number): Promise<Uint8Array> {
-  const options = { level, chunkSize: CHUNK_SIZE }
-  if (data.length <= SYNC_COMPRESS_MAX_INPUT) {
-    try {
-      return Promise.resolve(algorithm === 'gzip' ? zlib.gzipSync(data, options) : zlib.deflateSync(data, options))
-    } catch (err) {
-      return Promise.reject(err)
-    }
+  try {
+    const inline = compressNow(algorithm, data, level)
+    if (inline !== undefined) return Promise.resolve(inline)
+  } catch (err) {
+    return Promise.reject(err)
   }
   const fn = algorithm === 'gzip' ? zlib.gzip : zlib.deflate
   return inPool(async () => await new Promise((resolve, reject) => {
-    (fn as (buf: Uint8Array, opts: zlib.ZlibOptions, cb: ZlibCallback) => void)(data, options, (err, out) => {
+    (fn as (buf: Uint8Array, opts: zlib.ZlibOptions, cb: ZlibCallback) => void)(data, { level, chunkSize: POOL_CHUNK_SIZE }, (err, out) => {
       if (err !== null) reject(err)
       else resolve(out)
     })
   }))
 }
 
-function decompress (algorithm: CompressionAlgorithm, data: Uint8Array, maxSize: number): Promise<Uint8Array> {
+function decompressNow (algorithm: CompressionAlgorithm, data: Uint8Array, maxSize: number): Uint8Array | undefined {
   const inlineLimit = Math.min(maxSize, SYNC_INFLATE_MAX_OUTPUT)
   try {
     const fn = algorithm === 'gzip' ? zlib.gunzipSync : zlib.inflateSync
-    const result = (fn as unknown as (buf: Uint8Array, opts: object) => InflateResult)(data, { maxOutputLength: inlineLimit, info: true, chunkSize: CHUNK_SIZE })
-    return Promise.resolve(checked(algorithm, data, result))
+    const result = (fn as unknown as (buf: Uint8Array, opts: object) => InflateResult)(data, { maxOutputLength: inlineLimit, info: true, chunkSize: inflateChunkSize(data.length, inlineLimit) })
+    return checked(algorithm, data, result)
   } catch (err) {
-    // Larger than the inline budget but within the limit: inflate again, off the event loop.
-    if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE' || inlineLimit === maxSize) {
-      return Promise.reject(failure(algorithm, err as Error, maxSize))
-    }
+    // Larger than the inline budget but within the limit: the caller inflates again, off the event loop.
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' && inlineLimit < maxSize) return undefined
+    throw isWireboxFailure(err) ? err : failure(algorithm, err as Error, maxSize)
+  }
+}
+
+function decompress (algorithm: CompressionAlgorithm, data: Uint8Array, maxSize: number): Promise<Uint8Array> {
+  try {
+    const inline = decompressNow(algorithm, data, maxSize)
+    if (inline !== undefined) return Promise.resolve(inline)
+  } catch (err) {
+    return Promise.reject(err)
   }
   const fn = algorithm === 'gzip' ? zlib.gunzip : zlib.inflate
   return inPool(async () => await new Promise((resolve, reject) => {
-    (fn as unknown as (buf: Uint8Array, opts: object, cb: InfoCallback) => void)(data, { maxOutputLength: maxSize, info: true, chunkSize: CHUNK_SIZE }, (err, result) => {
+    (fn as unknown as (buf: Uint8Array, opts: object, cb: InfoCallback) => void)(data, { maxOutputLength: maxSize, info: true, chunkSize: POOL_CHUNK_SIZE }, (err, result) => {
       if (err !== null) reject(failure(algorithm, err, maxSize))
       else {
         try {
@@ -100,6 +128,10 @@ function decompress (algorithm: CompressionAlgorithm, data: Uint8Array, maxSize:
       }
     })
   }))
+}
+
+function isWireboxFailure (err: unknown): boolean {
+  return (err as { code?: string }).code === 'WIREBOX_ERR_DECOMPRESSION_FAILED'
 }
 
 function failure (algorithm: CompressionAlgorithm, err: Error & { code?: string }, maxSize: number): Error {
@@ -117,4 +149,4 @@ function checked (algorithm: CompressionAlgorithm, data: Uint8Array, result: Inf
 }
 
 /** The platform the server uses. */
-export const nodePlatform: Platform = Object.freeze({ name: 'node', crc32, compress, decompress })
+export const nodePlatform: Platform = Object.freeze({ name: 'node', crc32, compress, decompress, compressNow, decompressNow })

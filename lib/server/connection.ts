@@ -99,18 +99,18 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       closed: () => this.#closed,
       outbound: this.#outbound,
       send: async (type, fields) => await this.#session.send(this.#encoder, type, fields),
-      deliver: async (encoded, type, droppable, ackId, eventType) => await this.#deliver(encoded, type, droppable, ackId, undefined, eventType),
+      deliver: (encoded, type, droppable, ackId, eventType) => this.#deliver(encoded, type, droppable, ackId, undefined, eventType),
       fail: (err, id, eventType) => this.#fail(err, id, eventType)
     })
     this.#inbox = new Inbox({
       // Back-pressure: while the client does not read what it is sent, nothing more is read from it.
       gate: () => this.#outbound.readGate(),
       open: () => !this.#closed,
-      decode: async (input) => {
+      decode: (input) => {
         this.#wireIn += typeof input === 'string' ? input.length : input.byteLength
-        return await this.#decoder.decode(input)
+        return this.#decoder.decodeNow(input)
       },
-      handle: async (message) => await this.#receive(message),
+      handle: (message) => this.#receive(message),
       fail: (err) => this.#fail(err)
     })
     this.#limiter = o.rateLimit === false ? undefined : new RateLimiter(o.rateLimit)
@@ -184,7 +184,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     const id = options.ack === true ? this.#route.nextAckId() : undefined
     const flags = (options.priority === true ? Flag.PRIORITY : 0) | (id === undefined ? 0 : Flag.ACK_REQUIRED)
     const envelope = Session.envelope(MessageType.EVENT, { event_type: event, payload, id })
-    const encoded = this.#encoder.encodeMessage({ type: MessageType.EVENT, flags, envelope })
+    const encoded = this.#encoder.encodeNow({ type: MessageType.EVENT, flags, envelope })
     // A message that must be acknowledged is never dropped, as PRIORITY ones are not.
     const delivered = await this.#deliver(encoded, MessageType.EVENT, options.priority !== true && id === undefined, id, options.ackTimeoutMs, event)
     if (id !== undefined && !delivered) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('before the ACK arrived')
@@ -214,33 +214,38 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   }
 
   /**
-   * Queues an encoded message behind what is already queued. Resolves to whether it was written;
-   * with `ackId`, once the client acknowledged it (rejects on the ACK's timeout or a close).
+   * Queues an encoded message behind what is already queued. Returns whether it was written (at
+   * once when it could be); with `ackId`, a promise settled once the client acknowledged it
+   * (rejects on the ACK's timeout or a close).
    */
-  async #deliver (encoded: Promise<EncodedMessage>, type: number, droppable: boolean, ackId?: number, ackTimeoutMs?: number, eventType?: string): Promise<boolean> {
+  #deliver (encoded: Promise<EncodedMessage> | EncodedMessage, type: number, droppable: boolean, ackId?: number, ackTimeoutMs?: number, eventType?: string): boolean | Promise<boolean> {
+    if (ackId === undefined) return this.#session.outbox.push(encoded, type, droppable, eventType)
     const timeoutMs = ackTimeoutMs ?? this.#route.options.ackTimeoutMs
-    const acked = ackId === undefined
-      ? undefined
-      : this.#session.acks.wait(ackId, 'ack', timeoutMs, () => new errors.WIREBOX_ERR_ACK_TIMEOUT(ackId, timeoutMs))
-    acked?.catch(() => {}) // awaited below when the message is written
-    let written: boolean
+    const acked = this.#session.acks.wait(ackId, 'ack', timeoutMs, () => new errors.WIREBOX_ERR_ACK_TIMEOUT(ackId, timeoutMs))
+    acked.catch(() => {}) // awaited below when the message is written
+    const settle = (written: boolean): Promise<boolean> => {
+      if (written) return acked.then(() => true)
+      this.#session.acks.reject(ackId, new errors.WIREBOX_ERR_CONNECTION_CLOSED('before the ACK arrived'))
+      return Promise.resolve(false)
+    }
+    let written: boolean | Promise<boolean>
     try {
-      written = await this.#session.outbox.push(encoded, type, droppable, eventType)
+      written = this.#session.outbox.push(encoded, type, droppable, eventType)
     } catch (err) {
-      if (ackId !== undefined) this.#session.acks.reject(ackId, err as Error)
+      this.#session.acks.reject(ackId, err as Error)
+      return Promise.reject(err)
+    }
+    if (!(written instanceof Promise)) return settle(written)
+    return written.then(settle, (err: unknown) => {
+      this.#session.acks.reject(ackId, err as Error)
       throw err
-    }
-    if (!written) {
-      if (ackId !== undefined) this.#session.acks.reject(ackId, new errors.WIREBOX_ERR_CONNECTION_CLOSED('before the ACK arrived'))
-      return false
-    }
-    if (acked !== undefined) await acked
-    return true
+    })
   }
 
   /** Sends a control message (never dropped); errors are logged, not thrown. */
   #control (type: number, fields: MessageFields, encoder = this.#encoder): void {
-    this.#session.send(encoder, type, fields).catch((err: unknown) => this.#log.error({ err }, 'wirebox: could not send a control message'))
+    const sent = this.#session.send(encoder, type, fields)
+    if (sent instanceof Promise) sent.catch((err: unknown) => this.#log.error({ err }, 'wirebox: could not send a control message'))
   }
 
   /** Reports an error to the client (ERROR message) and closes when the error says so. */
@@ -282,18 +287,24 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     this.#inbox.push(isBinary ? data : data.toString('utf8'))
   }
 
-  async #receive (message: DecodedMessage): Promise<void> {
+  #receive (message: DecodedMessage): void | Promise<void> {
     this.#route.metrics.received(message.type, 0, message.bodySize)
     if (channels.messageIn.hasSubscribers) {
       channels.messageIn.publish({ session: this.id, path: this.#route.path, type: message.type, eventType: message.envelope?.event_type, wireBytes: this.#wireIn, bodyBytes: message.bodySize } satisfies MessageTrace)
     }
     this.#wireIn = 0
-    // Messages that run user code take fair turns with every other connection's.
+    // Messages that run user code take fair turns with every other connection's; the next
+    // message of this connection waits while this one waits for its turn.
     if (message.type !== MessageType.EVENT && message.type !== MessageType.REQUEST) return this.#dispatchSafely(message)
-    await new Promise<void>((resolve) => fairQueue.run(() => {
+    let ran = false
+    let release: (() => void) | undefined
+    fairQueue.run(() => {
       this.#dispatchSafely(message)
-      resolve()
-    }))
+      ran = true
+      release?.()
+    })
+    if (ran) return
+    return new Promise<void>((resolve) => { release = resolve })
   }
 
   #dispatchSafely (message: DecodedMessage): void {

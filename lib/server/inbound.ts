@@ -99,28 +99,45 @@ export class Inbound<P extends ProtocolDefinition> {
       ? { ...this.#owner.trace, eventType: name, id }
       : undefined
     if (trace !== undefined) channels.requestStart.publish(trace)
+    const respond = (response: unknown): void => {
+      const failure = this.#respond(name, id, definition.response, response, started)
+      if (trace !== undefined) {
+        const outcome = { ...trace, durationMs: performance.now() - started }
+        if (failure === undefined) channels.requestEnd.publish(outcome)
+        else channels.requestError.publish({ ...outcome, error: failure })
+      }
+    }
+    const failed = (err: unknown): void => {
+      if (trace !== undefined) channels.requestError.publish({ ...trace, durationMs: performance.now() - started, error: err })
+      this.#owner.fail(err, id, name)
+    }
+    // Called here, inside this message's fair turn.
+    let result: unknown
+    try {
+      result = handler(envelope.payload as RequestPayload<P, RequestName<P>>, this.#owner.context(envelope, message.flags))
+    } catch (err) {
+      this.#inFlight--
+      return failed(err)
+    }
+    if (!isThenable(result)) {
+      // A synchronous handler: answered in the same turn.
+      this.#inFlight--
+      return respond(result)
+    }
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, o.requestTimeoutMs)), o.requestTimeoutMs)
     })
-    const work = settle(() => handler(envelope.payload as RequestPayload<P, RequestName<P>>, this.#owner.context(envelope, message.flags)))
+    const work = Promise.resolve(result)
     work.catch(() => {}) // a handler failing after its timeout is already answered
     Promise.race([work, timeout])
       .then(async (response) => {
         // The response is a piece of work of its own (validation, encoding), before new requests.
         await new Promise<void>((resolve) => fairQueue.run(() => {
-          const failure = this.#respond(name, id, definition.response, response, started)
-          if (trace !== undefined) {
-            const outcome = { ...trace, durationMs: performance.now() - started }
-            if (failure === undefined) channels.requestEnd.publish(outcome)
-            else channels.requestError.publish({ ...outcome, error: failure })
-          }
+          respond(response)
           resolve()
         }, true))
-      }, (err: unknown) => {
-        if (trace !== undefined) channels.requestError.publish({ ...trace, durationMs: performance.now() - started, error: err })
-        this.#owner.fail(err, id, name)
-      })
+      }, failed)
       .finally(() => {
         clearTimeout(timer)
         this.#inFlight--
@@ -146,6 +163,11 @@ export class Inbound<P extends ProtocolDefinition> {
       return err
     }
   }
+}
+
+/** Whether a handler returned a promise (or any thenable) rather than its value. */
+function isThenable (value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
 
 /** Calls `fn`; a synchronous throw becomes a rejection. */

@@ -28,8 +28,8 @@ export interface SubscriptionsOwner {
   readonly outbound: Outbound
   /** Sends a control message; resolves once it is written. */
   send (type: number, fields: MessageFields): Promise<boolean>
-  /** Queues an encoded message (optionally awaiting its ACK); resolves to whether it was written (acknowledged). */
-  deliver (encoded: Promise<EncodedMessage>, type: number, droppable: boolean, ackId?: number, eventType?: string): Promise<boolean>
+  /** Queues an encoded message (optionally awaiting its ACK); whether it was written (acknowledged), at once when it could be. */
+  deliver (encoded: Promise<EncodedMessage> | EncodedMessage, type: number, droppable: boolean, ackId?: number, eventType?: string): boolean | Promise<boolean>
   /** Answers with the catalog's ERROR. */
   fail (err: unknown, id?: number, eventType?: string): void
 }
@@ -53,7 +53,7 @@ export class ClientSubscriptions {
       get congested () { return outbound.congested },
       whenDrained: (fn) => outbound.whenDrained(fn),
       deferred: () => { route.metrics.dropped++ },
-      deliver: async (encoded, type, droppable, ackId, eventType) => await owner.deliver(encoded, type, droppable, ackId, eventType),
+      deliver: (encoded, type, droppable, ackId, eventType) => owner.deliver(encoded, type, droppable, ackId, eventType),
       lost: (topic, currentSeq, firstSeq) => {
         owner.send(MessageType.SUBSCRIPTION_ACK, { payload: { topic, seq: currentSeq, recovered: false, first_seq: firstSeq } }).catch(owner.fail)
       }

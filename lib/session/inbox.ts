@@ -1,13 +1,17 @@
 /**
  * Incoming messages of one connection, handled in the order they arrived: each is decoded (a
- * large one may inflate in the thread pool) and handed over before the next. Both ends use it.
+ * large one may inflate in the thread pool) and handed over before the next. A message that can
+ * be decoded and handled at once is, without a promise; the inbox waits only for what is really
+ * pending (a gate, an inflate, a handler that returns a promise). Both ends use it.
  */
 import type { DecodedMessage } from '../core/wire.js'
 
+type Decoded = DecodedMessage | undefined
+
 /** What an inbox does with what arrives. */
 export interface InboxHandlers {
-  /** Decodes one WebSocket message (undefined: a chunk of a message not yet complete). */
-  decode: (input: Uint8Array | string) => Promise<DecodedMessage | undefined>
+  /** Decodes one WebSocket message (undefined: a chunk of a message not yet complete); may return a promise. */
+  decode: (input: Uint8Array | string) => Decoded | Promise<Decoded>
   /** Handles one message; may return a promise to hold the next one back until it settles. */
   handle: (message: DecodedMessage) => void | Promise<void>
   /** A message that could not be decoded, or a handler that failed. */
@@ -21,27 +25,80 @@ export interface InboxHandlers {
 /** An ordered chain of incoming messages. */
 export class Inbox {
   readonly #handlers: InboxHandlers
-  #tail: Promise<void> = Promise.resolve()
+  // Messages that arrived while an earlier one was pending; undefined while none is.
+  #backlog: Array<Uint8Array | string> | undefined
+  // True while messages are handled synchronously (a message arriving meanwhile waits its turn).
+  #running = false
 
   constructor (handlers: InboxHandlers) {
     this.#handlers = handlers
   }
 
-  /** Queues one WebSocket message behind those before it. */
+  /** Handles one WebSocket message now, or queues it behind those before it. */
   push (input: Uint8Array | string): void {
-    const h = this.#handlers
-    this.#tail = this.#tail.then(async () => {
-      const waiting = h.gate?.()
-      if (waiting !== undefined) await waiting
-      if (!h.open()) return
-      let message: DecodedMessage | undefined
-      try {
-        message = await h.decode(input)
-      } catch (err) {
-        h.fail(err)
-        return
+    if (this.#backlog !== undefined || this.#running) {
+      (this.#backlog ??= []).push(input)
+      return
+    }
+    this.#run(input)
+  }
+
+  /** Handles `input` and then the backlog, until something is pending. */
+  #run (input: Uint8Array | string | undefined): void {
+    this.#running = true
+    try {
+      while (input !== undefined) {
+        const pending = this.#step(input)
+        if (pending !== undefined) {
+          this.#backlog ??= []
+          pending.then(() => this.#resume(), () => this.#resume())
+          return
+        }
+        input = this.#backlog?.shift()
       }
-      if (message !== undefined) await h.handle(message)
-    }).catch((err: unknown) => h.fail(err))
+      this.#backlog = undefined
+    } finally {
+      this.#running = false
+    }
+  }
+
+  #resume (): void {
+    const backlog = this.#backlog as Array<Uint8Array | string>
+    const next = backlog.shift()
+    if (next === undefined) this.#backlog = undefined
+    else this.#run(next)
+  }
+
+  /** One message: undefined when done, or a promise of when it is. */
+  #step (input: Uint8Array | string): Promise<void> | undefined {
+    const waiting = this.#handlers.gate?.()
+    if (waiting !== undefined) return waiting.then(() => this.#decode(input))
+    return this.#decode(input)
+  }
+
+  #decode (input: Uint8Array | string): Promise<void> | undefined {
+    const h = this.#handlers
+    if (!h.open()) return undefined
+    let decoded: Decoded | Promise<Decoded>
+    try {
+      decoded = h.decode(input)
+    } catch (err) {
+      h.fail(err)
+      return undefined
+    }
+    if (decoded instanceof Promise) return decoded.then((message) => this.#handle(message), (err: unknown) => h.fail(err))
+    return this.#handle(decoded)
+  }
+
+  #handle (message: Decoded): Promise<void> | undefined {
+    if (message === undefined) return undefined
+    const h = this.#handlers
+    try {
+      const handled = h.handle(message)
+      if (handled instanceof Promise) return handled.catch((err: unknown) => h.fail(err))
+    } catch (err) {
+      h.fail(err)
+    }
+    return undefined
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Outgoing messages of one connection, written in the order they were queued even when a large
- * one is still compressing in the thread pool. Both ends use it.
+ * one is still compressing in the thread pool. A message that is ready while nothing waits ahead
+ * of it is written at once, without a promise. Both ends use it.
  */
 import type { EncodedMessage } from '../core/wire.js'
 
@@ -10,21 +11,33 @@ export type WriteMessage = (message: EncodedMessage, type: number, droppable: bo
 /** An ordered queue of encoded messages. */
 export class Outbox {
   readonly #write: WriteMessage
+  // Entries (messages and `after` callbacks) queued and not yet run; 0: the next ready message is written at once.
+  #waiting = 0
   #tail: Promise<unknown> = Promise.resolve()
 
   constructor (write: WriteMessage) {
     this.#write = write
   }
 
-  /** Queues a message; resolves to whether it was written, rejects when it could not be encoded. */
-  async push (encoded: Promise<EncodedMessage> | EncodedMessage, type: number, droppable: boolean, eventType?: string): Promise<boolean> {
-    const written = this.#tail.then(async () => this.#write(await encoded, type, droppable, eventType))
-    this.#tail = written.catch(() => {})
-    return await written
+  /**
+   * Queues a message. Returns whether it was written: at once when it is ready and nothing waits
+   * ahead of it, else as a promise, which rejects when the message could not be encoded.
+   */
+  push (encoded: Promise<EncodedMessage> | EncodedMessage, type: number, droppable: boolean, eventType?: string): boolean | Promise<boolean> {
+    if (this.#waiting === 0 && !(encoded instanceof Promise)) return this.#write(encoded, type, droppable, eventType)
+    return this.#enqueue(async () => this.#write(await encoded, type, droppable, eventType))
   }
 
   /** Runs `fn` once everything queued so far is written (e.g. a close after an ERROR). */
   after (fn: () => void): void {
-    this.#tail = this.#tail.then(fn).catch(() => {})
+    if (this.#waiting === 0) return fn()
+    this.#enqueue(fn).catch(() => {})
+  }
+
+  #enqueue<T> (run: () => T | Promise<T>): Promise<T> {
+    this.#waiting++
+    const done = this.#tail.then(run).finally(() => { this.#waiting-- })
+    this.#tail = done.catch(() => {})
+    return done
   }
 }

@@ -50,18 +50,27 @@ export class Session {
     this.outbox = new Outbox(write)
   }
 
-  /** Builds an envelope for `type` with `fields`. */
+  /** Builds an envelope for `type` with `fields` (in one shape, with no absent fields). */
   static envelope (type: number, fields: MessageFields): Envelope {
-    const { event_type: name, ...rest } = fields
-    const envelope = { event_type: name ?? CONTROL_NAMES[type] ?? 'message', timestamp: Date.now(), ...rest }
-    if (envelope.id === undefined) delete envelope.id
-    return envelope as Envelope
+    const envelope: Envelope = { event_type: fields.event_type ?? CONTROL_NAMES[type] ?? 'message', timestamp: Date.now() }
+    if (fields.id !== undefined) envelope.id = fields.id
+    if (fields.topic !== undefined) envelope.topic = fields.topic
+    if (fields.seq !== undefined) envelope.seq = fields.seq
+    if (fields.payload !== undefined) envelope.payload = fields.payload
+    return envelope
   }
 
-  /** Encodes a message with `encoder` and queues it; resolves once written (false: not written). */
-  async send (encoder: MessageEncoder, type: number, fields: MessageFields, flags = 0, droppable = false): Promise<boolean> {
-    const message: OutgoingMessage = { type, flags, envelope: Session.envelope(type, fields) }
-    return await this.outbox.push(encoder.encodeMessage(message), type, droppable, message.envelope.event_type)
+  /**
+   * Encodes a message with `encoder` and queues it. Returns whether it was written: at once when
+   * it could be, else as a promise (which rejects when it could not be encoded).
+   */
+  send (encoder: MessageEncoder, type: number, fields: MessageFields, flags = 0, droppable = false): boolean | Promise<boolean> {
+    try {
+      const message: OutgoingMessage = { type, flags, envelope: Session.envelope(type, fields) }
+      return this.outbox.push(encoder.encodeNow(message), type, droppable, message.envelope.event_type)
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   /**
@@ -72,9 +81,11 @@ export class Session {
   handle (message: DecodedMessage, encoder: MessageEncoder, onError: (err: unknown) => void): boolean {
     const id = message.envelope?.id
     switch (message.type) {
-      case MessageType.PING:
-        this.send(encoder, MessageType.PONG, { id }).catch(onError)
+      case MessageType.PING: {
+        const sent = this.send(encoder, MessageType.PONG, { id })
+        if (sent instanceof Promise) sent.catch(onError)
         return true
+      }
       case MessageType.PONG:
       case MessageType.HEARTBEAT:
         return true

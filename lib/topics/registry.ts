@@ -253,13 +253,18 @@ export class Topics implements BrokerListener {
     return this.#cursors.get(cursor.topic)?.get(cursor.subscriber) === cursor
   }
 
-  /** Encodes once per variant among the live cursors and writes to each. */
-  async #fanOut (message: TopicMessage, cursors: Map<TopicSubscriber, Cursor>): Promise<PublishResult> {
-    if (cursors.size === 0) return { ...EMPTY_RESULT, seq: message.seq }
+  /**
+   * Encodes once per variant among the live cursors and writes to each: synchronously, socket
+   * after socket, unless a variant compresses in the thread pool or a delivery awaits an ACK.
+   */
+  #fanOut (message: TopicMessage, cursors: Map<TopicSubscriber, Cursor>): Promise<PublishResult> {
+    if (cursors.size === 0) return Promise.resolve({ ...EMPTY_RESULT, seq: message.seq })
     const acceptable = this.#acceptable(message)
     const ackId = message.ack ? this.#nextAckId() : undefined
-    const variants = new Map<MessageEncoder, Promise<EncodedMessage>>()
-    const deliveries: Array<Promise<boolean>> = []
+    const variants = new Map<MessageEncoder, Promise<EncodedMessage> | EncodedMessage>()
+    let pending: Array<Promise<boolean>> | undefined
+    let delivered = 0
+    let attempted = 0
     let behind = 0
     for (const cursor of cursors.values()) {
       if (!cursor.live || message.seq <= cursor.delivered) {
@@ -280,16 +285,34 @@ export class Topics implements BrokerListener {
       cursor.delivered = message.seq
       let encoded = variants.get(subscriber.encoder)
       if (encoded === undefined) {
-        encoded = subscriber.encoder.encodeMessage(topicMessage(message, ack ? ackId : undefined))
+        try {
+          encoded = subscriber.encoder.encodeNow(topicMessage(message, ack ? ackId : undefined))
+        } catch (err) {
+          encoded = Promise.reject(err)
+        }
+        if (encoded instanceof Promise) encoded.catch(() => {}) // each delivery reports it
         variants.set(subscriber.encoder, encoded)
       }
-      deliveries.push(subscriber.deliver(encoded, MessageType.EVENT, false, ack ? ackId : undefined, message.eventType))
+      attempted++
+      let written: boolean | Promise<boolean>
+      try {
+        written = subscriber.deliver(encoded, MessageType.EVENT, false, ack ? ackId : undefined, message.eventType)
+      } catch {
+        written = false
+      }
+      if (written instanceof Promise) (pending ??= []).push(written)
+      else if (written) delivered++
     }
-    const results = await Promise.allSettled(deliveries)
-    const delivered = results.filter((r) => r.status === 'fulfilled' && r.value).length
-    const result: PublishResult = { seq: message.seq, delivered, dropped: deliveries.length - delivered + behind, encodings: variants.size }
-    if (ackId !== undefined) result.acked = delivered
-    return result
+    const result = (): PublishResult => {
+      const out: PublishResult = { seq: message.seq, delivered, dropped: attempted - delivered + behind, encodings: variants.size }
+      if (ackId !== undefined) out.acked = delivered
+      return out
+    }
+    if (pending === undefined) return Promise.resolve(result())
+    return Promise.allSettled(pending).then((settled) => {
+      for (const r of settled) if (r.status === 'fulfilled' && r.value) delivered++
+      return result()
+    })
   }
 
   /** The cursor stops taking live messages and catches up from history once its connection drains. */

@@ -13,7 +13,7 @@ export interface TopicSubscriber {
   /** Counts a topic message not written live (it is caught up from history, or announced lost). */
   deferred (): void
   /** Queues an encoded message behind what is queued; resolves to false when the connection closed. */
-  deliver (encoded: Promise<EncodedMessage>, type: number, droppable: boolean, ackId?: number, eventType?: string): Promise<boolean>
+  deliver (encoded: Promise<EncodedMessage> | EncodedMessage, type: number, droppable: boolean, ackId?: number, eventType?: string): boolean | Promise<boolean>
   /** Tells the client that messages of a topic were lost: an unsolicited SUBSCRIPTION_ACK. */
   lost (topic: string, currentSeq: number, firstSeq: number): void
 }

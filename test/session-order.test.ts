@@ -1,0 +1,85 @@
+/**
+ * The session's queues keep order while taking the fast path: a message ready while nothing waits
+ * is written (or handled) at once, and one that is pending (compressing, inflating, waiting for a
+ * gate or a handler) holds back everything after it.
+ */
+import { test } from 'tap'
+import { Outbox } from '../lib/session/outbox.js'
+import { Inbox } from '../lib/session/inbox.js'
+import type { DecodedMessage, EncodedMessage } from '../lib/index.js'
+
+const message = (name: string): EncodedMessage => ({ frames: [name], bodySize: name.length, wireSize: name.length })
+const later = <T>(value: T, ms = 5): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(value), ms))
+
+test('Outbox: ready messages are written at once; a pending one holds back the rest, in order', async (t) => {
+  const written: string[] = []
+  const outbox = new Outbox((m) => { written.push(m.frames[0] as string); return true })
+  t.equal(outbox.push(message('a'), 1, false), true, 'written at once, no promise')
+  t.same(written, ['a'])
+  const b = outbox.push(later(message('b')), 1, false)
+  const c = outbox.push(message('c'), 1, false)
+  t.ok(b instanceof Promise && c instanceof Promise, 'behind a pending message, a ready one waits')
+  let closed = false
+  outbox.after(() => { closed = true })
+  t.same(written, ['a'])
+  t.equal(closed, false)
+  t.same(await Promise.all([b, c]), [true, true])
+  t.same(written, ['a', 'b', 'c'])
+  t.equal(closed, true, 'after() ran once what was queued before it was written')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(outbox.push(message('d'), 1, false), true, 'the fast path again once the queue is empty')
+  let now = false
+  outbox.after(() => { now = true })
+  t.equal(now, true, 'after() runs at once when nothing waits')
+  const failed = outbox.push(Promise.reject(new Error('could not encode')), 1, false)
+  const e = outbox.push(message('e'), 1, false)
+  await t.rejects(failed as Promise<boolean>, { message: 'could not encode' })
+  t.equal(await e, true, 'a message that could not be encoded does not stop the queue')
+  t.same(written, ['a', 'b', 'c', 'd', 'e'])
+})
+
+test('Inbox: messages are decoded and handled at once; a pending decode, gate or handler holds back the rest, in order', async (t) => {
+  const handled: string[] = []
+  const failures: unknown[] = []
+  const decoded = (name: string): DecodedMessage => ({ version: 3, type: 1, flags: 0, timestamp: undefined, envelope: { event_type: name, timestamp: 0 }, bodySize: 0 })
+  let gate: Promise<void> | undefined
+  const inbox = new Inbox({
+    open: () => true,
+    gate: () => gate,
+    decode: (input) => {
+      const name = input as string
+      if (name === 'bad') throw new Error('bad frame')
+      if (name.startsWith('slow')) return later(decoded(name))
+      return decoded(name)
+    },
+    handle: (m) => {
+      handled.push(m.envelope?.event_type as string)
+      if (m.envelope?.event_type === 'async-handler') return later(undefined, 10)
+    },
+    fail: (err) => failures.push(err)
+  })
+  inbox.push('a')
+  t.same(handled, ['a'], 'handled synchronously')
+  inbox.push('slow-b')
+  inbox.push('c')
+  inbox.push('bad')
+  inbox.push('d')
+  t.same(handled, ['a'], 'c and d wait behind the pending decode of b')
+  await later(undefined, 20)
+  t.same(handled, ['a', 'slow-b', 'c', 'd'])
+  t.equal(failures.length, 1, 'the bad frame was reported and skipped')
+  inbox.push('async-handler')
+  inbox.push('e')
+  t.same(handled, ['a', 'slow-b', 'c', 'd', 'async-handler'], 'e waits for the handler\'s promise')
+  await later(undefined, 20)
+  t.same(handled.at(-1), 'e')
+  let open: () => void = () => {}
+  gate = new Promise<void>((resolve) => { open = resolve })
+  inbox.push('f')
+  gate = undefined
+  inbox.push('g')
+  t.same(handled.at(-1), 'e', 'f waits at the gate, g behind it')
+  open()
+  await later(undefined, 5)
+  t.same(handled.slice(-2), ['f', 'g'])
+})
