@@ -24,7 +24,7 @@ import { DecoderLimitsSchema } from '../../schemas/wire-options.js'
 import type { Envelope } from '../../schemas/envelope.js'
 import { errors } from '../errors.js'
 import type { WireboxError } from '../errors.js'
-import { checkOnce, compactOf, createCodec, resolveSettings } from './wire-settings.js'
+import { checkOnce, compactOf, sharedCodec, resolveSettings } from './wire-settings.js'
 import type { ResolvedSettings, WireContext, WireSettings } from './wire-settings.js'
 
 /** One received message. */
@@ -78,7 +78,7 @@ export class MessageDecoder {
     checkOnce(options, () => assertOptions(DecoderLimitsSchema, limits, 'decoder options'))
     this.#options = options
     this.#platform = options.platform
-    this.#codec = createCodec(settings.encoding, options.codec, layout)
+    this.#codec = sharedCodec(settings.encoding, options.codec, layout)
     this.#compact = compactOf(this.#codec)
     this.#allowEncrypted = options.allowEncrypted ?? false
     this.#maxFrameSize = Math.min(options.maxFrameSize ?? Infinity, this.settings.maxMessageSize)

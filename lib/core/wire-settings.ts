@@ -102,6 +102,24 @@ export function createCodec (encoding: Encoding, options?: CodecOptions, layout?
   return createCompactCodec(layout, options)
 }
 
+// Codecs keep no state between calls (each encode and decode runs to its end synchronously), so
+// every encoder and decoder configured with the same options and layout shares one: a route's
+// connections do not each hold a msgpackr instance, a guard and their buffers.
+const NONE = {}
+const sharedCodecs = new Map<Encoding, WeakMap<object, WeakMap<object, Codec | JsonCodec | CompactCodec>>>()
+
+/** `createCodec`, made once per encoding, options object and layout. */
+export function sharedCodec (encoding: Encoding, options?: CodecOptions, layout?: CompactLayout): Codec | JsonCodec | CompactCodec {
+  let byOptions = sharedCodecs.get(encoding)
+  if (byOptions === undefined) sharedCodecs.set(encoding, byOptions = new WeakMap())
+  let byLayout = byOptions.get(options ?? NONE)
+  if (byLayout === undefined) byOptions.set(options ?? NONE, byLayout = new WeakMap())
+  const layoutKey = encoding === 'msgpack-compact' ? layout ?? NONE : NONE
+  let codec = byLayout.get(layoutKey)
+  if (codec === undefined) byLayout.set(layoutKey, codec = createCodec(encoding, options, layout))
+  return codec
+}
+
 /** The compact codec, when the codec is one. */
 export function compactOf (codec: Codec): CompactCodec | undefined {
   return codec.name === 'msgpack-compact' ? codec as CompactCodec : undefined

@@ -20,7 +20,7 @@ import type { CompactCodec } from './compact/codec.js'
 import { utf8Length } from './bytes.js'
 import type { Envelope } from '../../schemas/envelope.js'
 import { errors } from '../errors.js'
-import { compactOf, createCodec, resolveSettings } from './wire-settings.js'
+import { compactOf, sharedCodec, resolveSettings } from './wire-settings.js'
 import type { ResolvedSettings, WireContext, WireSettings } from './wire-settings.js'
 
 export { createCodec } from './wire-settings.js'
@@ -71,7 +71,7 @@ export class MessageEncoder {
   constructor (settings: WireSettings, context: WireContext) {
     this.settings = Object.freeze(resolveSettings(settings))
     this.#platform = context.platform
-    this.#codec = createCodec(settings.encoding, context.codec, context.layout)
+    this.#codec = sharedCodec(settings.encoding, context.codec, context.layout)
     this.#compact = compactOf(this.#codec)
     this.#advisor = new CompressionAdvisor(this.settings.minSavings)
   }

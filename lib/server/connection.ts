@@ -30,10 +30,13 @@ import { Outbound } from './outbound.js'
 import { ClientSubscriptions } from './subscriptions.js'
 import { RateLimiter } from './rate-limit.js'
 import { channels } from './diagnostics.js'
+import { everyTick } from './ticker.js'
 import type { ConnectionCloseMessage, ConnectionOpenMessage, MessageTrace } from './diagnostics.js'
 import type { EventHandler, RequestHandler, RouteContext, SendOptions } from './types.js'
 
 export type { EventHandler, HandlerContext, RequestHandler, RouteContext, SendOptions } from './types.js'
+
+const NO_TOPICS: ReadonlySet<string> = new Set()
 
 /** A client connected to a wirebox route. */
 export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition> {
@@ -57,10 +60,11 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   readonly #inbox: Inbox
   readonly #inbound: Inbound<P>
   readonly #outbound: Outbound
-  readonly #subscriptions: ClientSubscriptions
-  readonly #closeHandlers: Array<(code: number) => void> = []
+  // Created with the first subscription: most connections have none.
+  #topics: ClientSubscriptions | undefined
+  #closeHandlers: Array<(code: number) => void> | undefined
   readonly #limiter: RateLimiter | undefined
-  readonly #timer: ReturnType<typeof setInterval>
+  readonly #stopTicking: () => void
   // Frame bytes read since the last whole message (for diagnostics).
   #wireIn = 0
   #closed = false
@@ -78,8 +82,9 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     this.#log = new ConnectionLog(request.log, this.id)
     const o = route.options
     this.#decoder = route.decoderFor(negotiated)
+    const trace = { session: this.id, path: route.path }
     this.#outbound = new Outbound(socket, o.backpressure, route.metrics, {
-      trace: { session: this.id, path: route.path },
+      trace,
       finished: () => this.#closed || this.#closing,
       slowConsumer: (highWaterMark: number): void => {
         this.#fail(new errors.WIREBOX_ERR_SLOW_CONSUMER(highWaterMark))
@@ -88,20 +93,11 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     })
     this.#session = new Session((message, type, droppable, eventType) => this.#outbound.write(message, type, droppable, eventType))
     this.#inbound = new Inbound<P>(route, {
-      trace: { session: this.id, path: route.path },
+      trace,
       context: (envelope, flags) => ({ connection: this, envelope, flags }),
       reply: (type, fields) => this.#control(type, fields),
       fail: (err, id, eventType) => this.#fail(err, id, eventType)
     }, this.#log)
-    this.#subscriptions = new ClientSubscriptions(route, {
-      connection: this as unknown as WireboxConnection,
-      encoder: this.#encoder,
-      closed: () => this.#closed,
-      outbound: this.#outbound,
-      send: async (type, fields) => await this.#session.send(this.#encoder, type, fields),
-      deliver: (encoded, type, droppable, ackId, eventType) => this.#deliver(encoded, type, droppable, ackId, undefined, eventType),
-      fail: (err, id, eventType) => this.#fail(err, id, eventType)
-    })
     this.#inbox = new Inbox({
       // Back-pressure: while the client does not read what it is sent, nothing more is read from it.
       gate: () => this.#outbound.readGate(),
@@ -115,8 +111,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     })
     this.#limiter = o.rateLimit === false ? undefined : new RateLimiter(o.rateLimit)
     const tick = o.heartbeatIntervalMs > 0 ? Math.min(o.heartbeatIntervalMs, o.chunkTimeoutMs) : o.chunkTimeoutMs
-    this.#timer = setInterval(() => this.#tick(), tick)
-    this.#timer.unref()
+    this.#stopTicking = everyTick(tick, () => this.#tick())
     route.metrics.connections++
     route.metrics.connectionsTotal++
     socket.on('message', (data: RawData, isBinary: boolean) => this.#onMessage(data as Buffer, isBinary))
@@ -153,7 +148,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
 
   /** Runs `fn` when the connection closes. */
   onClose (fn: (code: number) => void): this {
-    this.#closeHandlers.push(fn)
+    (this.#closeHandlers ??= []).push(fn)
     return this
   }
 
@@ -164,7 +159,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
 
   /** Topics this connection is subscribed to. */
   get subscriptions (): ReadonlySet<string> {
-    return this.#subscriptions.topics
+    return this.#topics?.topics ?? NO_TOPICS
   }
 
   /**
@@ -193,12 +188,13 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
 
   /** Subscribes this connection to a topic (server side; clients send SUBSCRIBE). Resolves to the topic's seq. */
   async subscribe (topic: string): Promise<number> {
-    return await this.#subscriptions.add(topic)
+    if (this.#closed) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('the connection is closed')
+    return await this.#subscriptions().add(topic)
   }
 
   /** Unsubscribes from a topic; returns whether it was subscribed. */
   unsubscribe (topic: string): boolean {
-    return this.#subscriptions.remove(topic)
+    return this.#topics?.remove(topic) ?? false
   }
 
   /** Closes the connection. */
@@ -206,6 +202,20 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     if (this.#closed || this.#closing) return
     this.#closing = true
     this.socket.close(code, reason)
+  }
+
+  /** This connection's topics, created with the first subscription. */
+  #subscriptions (): ClientSubscriptions {
+    this.#topics ??= new ClientSubscriptions(this.#route, {
+      connection: this as unknown as WireboxConnection,
+      encoder: this.#encoder,
+      closed: () => this.#closed,
+      outbound: this.#outbound,
+      send: async (type, fields) => await this.#session.send(this.#encoder, type, fields),
+      deliver: (encoded, type, droppable, ackId, eventType) => this.#deliver(encoded, type, droppable, ackId, undefined, eventType),
+      fail: (err, id, eventType) => this.#fail(err, id, eventType)
+    })
+    return this.#topics
   }
 
   /** The handshake's form: the negotiated encoding and version, never compressed (PROTOCOL.md section 1). */
@@ -325,7 +335,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       case MessageType.ACK: return this.#fail(missing('/id'))
       case MessageType.SUBSCRIBE:
       case MessageType.UNSUBSCRIBE:
-        return this.#subscriptions.receive(message.type, envelope)
+        return this.#subscriptions().receive(message.type, envelope)
       case MessageType.VERSION_CHECK: {
         // msgpack-compact: a client whose schemas differ would misread every body (PROTOCOL.md 9.1).
         const layout = this.#route.layout
@@ -361,16 +371,16 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   #onClose (code: number): void {
     if (this.#closed) return
     this.#closed = true
-    clearInterval(this.#timer)
+    this.#stopTicking()
     this.#outbound.stop()
     this.#decoder.close()
     this.#session.acks.rejectAll(() => new errors.WIREBOX_ERR_CONNECTION_CLOSED('before the ACK arrived'))
-    this.#subscriptions.clear()
+    this.#topics?.clear()
     this.#route.metrics.connections--
     this.#route.forget(this as unknown as WireboxConnection)
     this.#log.debug({ code }, 'wirebox: connection closed')
     if (channels.connectionClose.hasSubscribers) channels.connectionClose.publish({ session: this.id, path: this.#route.path, code } satisfies ConnectionCloseMessage)
-    for (const fn of this.#closeHandlers) {
+    for (const fn of this.#closeHandlers ?? []) {
       try {
         fn(code)
       } catch (err) {

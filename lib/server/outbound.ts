@@ -11,6 +11,9 @@ import type { Metrics } from '../metrics.js'
 import { channels } from './diagnostics.js'
 import type { MessageTrace } from './diagnostics.js'
 
+const BINARY = Object.freeze({ binary: true })
+const TEXT = Object.freeze({ binary: false })
+
 // How often a congested connection's send buffer is checked (ws has no drain event of its own).
 const DRAIN_POLL_MS = 10
 
@@ -30,7 +33,7 @@ export class Outbound {
   readonly #options: Readonly<Required<BackpressureOptions>>
   readonly #metrics: Metrics
   readonly #owner: OutboundOwner
-  readonly #drainWaiters: Array<() => void> = []
+  #drainWaiters: Array<() => void> | undefined
   #drainPoll: ReturnType<typeof setInterval> | undefined
 
   constructor (socket: WebSocket, options: Readonly<Required<BackpressureOptions>>, metrics: Metrics, owner: OutboundOwner) {
@@ -58,7 +61,11 @@ export class Outbound {
         return false
       }
     }
-    for (const frame of encoded.frames) this.#socket.send(frame, { binary: typeof frame !== 'string' })
+    for (const frame of encoded.frames) {
+      if (typeof frame !== 'string') this.#socket.send(frame, BINARY)
+      // A text frame becomes bytes once, however many sockets send it (a topic message).
+      else this.#socket.send(encoded.textBytes ??= Buffer.from(frame), TEXT)
+    }
     this.#metrics.sent(type, encoded.wireSize, encoded.bodySize)
     if (channels.messageOut.hasSubscribers) {
       channels.messageOut.publish({ ...this.#owner.trace, type, eventType, wireBytes: encoded.wireSize, bodyBytes: encoded.bodySize } satisfies MessageTrace)
@@ -68,13 +75,14 @@ export class Outbound {
 
   /** Runs `fn` once the send buffer has drained below half the high-water mark (never, if the connection closes first). */
   whenDrained (fn: () => void): void {
-    this.#drainWaiters.push(fn)
+    (this.#drainWaiters ??= []).push(fn)
     if (this.#drainPoll !== undefined) return
     // Poll while someone waits, and only then.
     this.#drainPoll = setInterval(() => {
       if (this.#owner.finished()) return this.stop()
       if (this.#socket.bufferedAmount > this.#options.highWaterMark / 2) return
-      const waiters = this.#drainWaiters.splice(0)
+      const waiters = this.#drainWaiters ?? []
+      this.#drainWaiters = undefined
       this.stop()
       for (const waiter of waiters) waiter()
     }, DRAIN_POLL_MS)
@@ -95,6 +103,6 @@ export class Outbound {
   stop (): void {
     clearInterval(this.#drainPoll)
     this.#drainPoll = undefined
-    if (this.#owner.finished()) this.#drainWaiters.length = 0
+    if (this.#owner.finished()) this.#drainWaiters = undefined
   }
 }

@@ -13,7 +13,8 @@ export class Outbox {
   readonly #write: WriteMessage
   // Entries (messages and `after` callbacks) queued and not yet run; 0: the next ready message is written at once.
   #waiting = 0
-  #tail: Promise<unknown> = Promise.resolve()
+  // What the next queued entry waits for (undefined until something had to wait).
+  #tail: Promise<unknown> | undefined
 
   constructor (write: WriteMessage) {
     this.#write = write
@@ -36,7 +37,7 @@ export class Outbox {
 
   #enqueue<T> (run: () => T | Promise<T>): Promise<T> {
     this.#waiting++
-    const done = this.#tail.then(run).finally(() => { this.#waiting-- })
+    const done = (this.#tail ?? Promise.resolve()).then(run).finally(() => { this.#waiting-- })
     this.#tail = done.catch(() => {})
     return done
   }
