@@ -305,6 +305,14 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     this.#wireIn = 0
     // Messages that run user code take fair turns with every other connection's; the next
     // message of this connection waits while this one waits for its turn.
+    if (message.type === MessageType.SUBSCRIBE || message.type === MessageType.UNSUBSCRIBE) {
+      // Done before the next message is read (it may count on the subscription).
+      try {
+        return this.#subscriptions().receive(message.type, message.envelope as Envelope)
+      } catch (err) {
+        return this.#fail(err, message.envelope?.id)
+      }
+    }
     if (message.type !== MessageType.EVENT && message.type !== MessageType.REQUEST) return this.#dispatchSafely(message)
     let ran = false
     let release: (() => void) | undefined
@@ -333,9 +341,6 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
       case MessageType.EVENT: return this.#inbound.event(message, envelope)
       case MessageType.REQUEST: return this.#inbound.request(message, envelope)
       case MessageType.ACK: return this.#fail(missing('/id'))
-      case MessageType.SUBSCRIBE:
-      case MessageType.UNSUBSCRIBE:
-        return this.#subscriptions().receive(message.type, envelope)
       case MessageType.VERSION_CHECK: {
         // msgpack-compact: a client whose schemas differ would misread every body (PROTOCOL.md 9.1).
         const layout = this.#route.layout

@@ -60,19 +60,30 @@ export class ClientSubscriptions {
     }
   }
 
-  /** A SUBSCRIBE or UNSUBSCRIBE from the client. */
-  receive (type: number, envelope: Envelope): void {
+  /**
+   * A SUBSCRIBE or UNSUBSCRIBE from the client. Returns a promise settled once it is done (the
+   * connection reads its next message then: a request sent after a SUBSCRIBE finds the
+   * subscription in place), or undefined when it was refused at once.
+   */
+  receive (type: number, envelope: Envelope): Promise<void> | undefined {
     const id = envelope.id
     const name = type === MessageType.SUBSCRIBE ? 'subscribe' : 'unsubscribe'
     const invalid = validatePayload(Subscription, envelope.payload, name)
-    if (invalid !== undefined) return this.#owner.fail(invalid, id)
+    if (invalid !== undefined) {
+      this.#owner.fail(invalid, id)
+      return undefined
+    }
     const { topic, since } = envelope.payload as SubscriptionPayload
     const bad = topicProblem(topic)
-    if (bad !== undefined) return this.#owner.fail(bad, id)
+    if (bad !== undefined) {
+      this.#owner.fail(bad, id)
+      return undefined
+    }
     // One at a time, in the order received: the answers keep request order.
     this.#ops = this.#ops
       .then(async () => type === MessageType.SUBSCRIBE ? await this.#subscribe(topic, since, id) : await this.#unsubscribe(topic, id))
       .catch((err: unknown) => this.#owner.fail(err, id, name))
+    return this.#ops
   }
 
   /** Subscribes on the server's behalf; resolves to the topic's seq. */
