@@ -99,7 +99,7 @@ for (const [size, bytes, count] of SIZES) {
     await run(size, variant as string, child, count, wireboxSockets, async () => {
       const payload = payloads[n++ % count]
       return perSocket
-        ? await Promise.all([...app.wirebox.connections].map(async (c) => await (c as WireboxConnection<typeof protocol>).send('feed', payload as never)))
+        ? await Promise.all([...app.wirebox.connections].map(async (c) => await (c as unknown as WireboxConnection<typeof protocol>).send('feed', payload as never)))
         : await app.wirebox.publish('feed', 'feed', payload)
     })
     child.send({ close: true })

@@ -9,7 +9,8 @@ const PatientId = Type.String({ minLength: 1, maxLength: 64 })
 
 /** The ECG example's protocol. */
 export const protocol = defineProtocol({
-  events: {
+  /** What the server sends: live data on patient topics, alerts, and notes. */
+  serverToClient: {
     /** 25 samples (a tenth of a second at 250 Hz) for a patient, on topic `ecg/<patient_id>`. */
     'ecg.data': Type.Object({
       patient_id: PatientId,
@@ -27,6 +28,11 @@ export const protocol = defineProtocol({
     }),
     /** A note on a patient, published by `ecg.annotate`. */
     'ecg.annotation': Type.Object({ patient_id: PatientId, note: Type.String() })
+  },
+  /** What clients send without asking for an answer. */
+  clientToServer: {
+    /** A clinician has seen the `anomaly.alert` with this `seq` (the server logs it). */
+    'anomaly.seen': Type.Object({ patient_id: PatientId, seq: Type.Integer({ minimum: 0 }) })
   },
   requests: {
     /** The last `samples` samples of a patient at 250 Hz. */

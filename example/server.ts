@@ -2,7 +2,7 @@
  * The ECG monitor example: `npm start`. Listens on HOST (default 127.0.0.1) and PORT (default
  * 3000), WebSocket route /ws. Request `ecg.history` and `ecg.annotate`; SUBSCRIBE to
  * `ecg/<patient_id>` for `ecg.data` at least ten times a second and PRIORITY `anomaly.alert`
- * events. Prometheus metrics (a prom-client registry) at /metrics; the live ECG page at /. With REDIS_URL set, topics go
+ * events; send `anomaly.seen` once an alert was seen. Prometheus metrics (a prom-client registry) at /metrics; the live ECG page at /. With REDIS_URL set, topics go
  * through Redis, so several instances (PORT=3001 npm start, PORT=3002 npm start) share them.
  */
 import Fastify from 'fastify'
@@ -52,6 +52,8 @@ export async function buildServer (options: EcgServerOptions = {}): Promise<Fast
   const streams = new Map<string, ReturnType<typeof setInterval>>()
   const interval = options.batchIntervalMs ?? 95
   const alertEvery = options.alertEvery ?? 50
+  // Typed by the protocol: only its serverToClient events, with their payloads.
+  const ecg = app.wirebox.publisher(protocol)
 
   // One stream per patient while it has subscribers: batch k holds samples 25k to 25k + 24.
   const maxStreams = options.maxStreams ?? 100
@@ -68,10 +70,10 @@ export async function buildServer (options: EcgServerOptions = {}): Promise<Fast
         return
       }
       seq++
-      app.wirebox.publish(topic, 'ecg.data', { patient_id: patientId, seq, sampling_rate: SAMPLING_RATE, signal: samples(patientId, seq * BATCH, BATCH) })
+      ecg.publish(topic, 'ecg.data', { patient_id: patientId, seq, sampling_rate: SAMPLING_RATE, signal: samples(patientId, seq * BATCH, BATCH) })
         .catch((err: unknown) => app.log.error({ err }, 'ecg.data publish failed'))
       if (seq % alertEvery === 0) {
-        app.wirebox.publish(topic, 'anomaly.alert', { patient_id: patientId, kind: 'irregular rhythm', severity: 'medium', seq }, { priority: true })
+        ecg.publish(topic, 'anomaly.alert', { patient_id: patientId, kind: 'irregular rhythm', severity: 'medium', seq }, { priority: true })
           .catch((err: unknown) => app.log.error({ err }, 'anomaly.alert publish failed'))
       }
     }, interval)
@@ -96,8 +98,11 @@ export async function buildServer (options: EcgServerOptions = {}): Promise<Fast
       return { patient_id, sampling_rate: SAMPLING_RATE, signal: samples(patient_id, Math.max(now, count), count) }
     })
     connection.handle('ecg.annotate', async ({ patient_id, note }) => {
-      await app.wirebox.publish(`ecg/${patient_id}`, 'ecg.annotation', { patient_id, note })
+      await ecg.publish(`ecg/${patient_id}`, 'ecg.annotation', { patient_id, note })
       return { ok: true as const }
+    })
+    connection.on('anomaly.seen', ({ patient_id, seq }) => {
+      app.log.info({ patient_id, seq, session: connection.id }, 'anomaly alert seen')
     })
   })
   return app

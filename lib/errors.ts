@@ -178,6 +178,8 @@ export const errors = {
     'Invalid payload for "%s": %s'),
   WIREBOX_ERR_UNKNOWN_EVENT: createError('WIREBOX_ERR_UNKNOWN_EVENT', W.INVALID_DATA_FORMAT,
     'Unknown %s "%s"'),
+  WIREBOX_ERR_WRONG_DIRECTION: createError('WIREBOX_ERR_WRONG_DIRECTION', W.INVALID_DATA_FORMAT,
+    'Event "%s" is sent only by %s; %s may not send it'),
   WIREBOX_ERR_INVALID_TOPIC: createError('WIREBOX_ERR_INVALID_TOPIC', W.INVALID_DATA_FORMAT,
     'Invalid topic: %s'),
   WIREBOX_ERR_LAYOUT_MISMATCH: createError('WIREBOX_ERR_LAYOUT_MISMATCH', W.INVALID_DATA_FORMAT,

@@ -1,6 +1,7 @@
 /**
  * The Fastify plugin: `fastify.register(wirebox, options)` decorates the instance with
- * `wirebox(path, routeOptions, setup)` to declare negotiated, typed, validated WebSocket routes,
+ * `wirebox(path, routeOptions, setup)` to declare negotiated, typed, validated WebSocket routes
+ * (each returns a typed publisher), `wirebox.publisher(protocol)` and the untyped
  * `wirebox.publish(topic, event, payload)` for topics, and `wirebox.metrics()`.
  */
 import fp from 'fastify-plugin'
@@ -17,7 +18,7 @@ import { PartialBudget } from './core/chunking.js'
 import { nodePlatform } from './platform/node.js'
 import { CloseCode, errors } from './errors.js'
 import { protocolTables } from './protocol.js'
-import type { ProtocolDefinition } from './protocol.js'
+import type { Protocol, ProtocolDefinition, ProtocolTables } from './protocol.js'
 import { WireboxConnection } from './server/connection.js'
 import type { RouteContext } from './server/connection.js'
 import { negotiate, parseSubprotocols } from './negotiation.js'
@@ -32,6 +33,8 @@ import { protocolJsonSchema } from './schema/json-schema.js'
 import { protocolAsyncApi } from './schema/asyncapi.js'
 import type { PublishOptions, PublishResult } from './topics/registry.js'
 import type { Broker } from './brokers/broker.js'
+import { createPublisher, publishProblem } from './server/publisher.js'
+import type { Publisher } from './server/publisher.js'
 
 /** Sets up each new connection of a route: register handlers, subscribe, keep state. */
 export type ConnectionSetup<P extends ProtocolDefinition> = (connection: WireboxConnection<P>, request: FastifyRequest) => void | Promise<void>
@@ -42,10 +45,17 @@ export interface WireboxRoute<P extends ProtocolDefinition> extends WireboxRoute
   authorizeSubscribe?: (topic: string, connection: WireboxConnection<P>) => boolean | Promise<boolean>
 }
 
-/** `fastify.wirebox`: declares routes; has `publish`, `metrics` and `connections`. */
+/** `fastify.wirebox`: declares routes; has `publisher`, `publish`, `metrics` and `connections`. */
 export interface WireboxDecorator {
-  <P extends ProtocolDefinition>(path: string, options: WireboxRoute<P>, setup: ConnectionSetup<P>): void
-  /** Publishes an event to a topic: encoded once per variant, written to every subscriber. */
+  /** Declares a route; returns the publisher of its protocol's server events. */
+  <P extends ProtocolDefinition>(path: string, options: WireboxRoute<P>, setup: ConnectionSetup<P>): Publisher<Protocol<P>>
+  /** A publisher typed by `protocol`: only its server events, with their payload types. */
+  publisher<P extends ProtocolDefinition> (protocol: P): Publisher<P>
+  /**
+   * Publishes an event to a topic: encoded once per variant, written to every subscriber.
+   * Untyped (for names known only at run time): checked at run time against the routes'
+   * protocols. Prefer `publisher(protocol)`.
+   */
   publish (topic: string, event: string, payload: unknown, options?: PublishOptions): Promise<PublishResult>
   /** The topic broker (memory by default). */
   readonly broker: Broker
@@ -99,8 +109,14 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
   const topics = new Topics(broker, nextAckId, { maxTopics: options.maxTopics ?? DEFAULTS.maxTopics },
     (err: unknown) => fastify.log.warn({ err }, 'wirebox: topic delivery problem'))
   const pluginMetrics = new PluginMetrics()
+  const routeTables: ProtocolTables[] = []
+  const publish = async (topic: string, event: string, payload: unknown, publishOptions?: PublishOptions): Promise<PublishResult> => {
+    const wrong = publishProblem(routeTables, event)
+    if (wrong !== undefined) throw wrong
+    return await topics.publish(topic, event, payload, publishOptions)
+  }
 
-  function route<P extends ProtocolDefinition> (this: FastifyInstance, path: string, routeOptions: WireboxRoute<P>, setup: ConnectionSetup<P>): void {
+  function route<P extends ProtocolDefinition> (this: FastifyInstance, path: string, routeOptions: WireboxRoute<P>, setup: ConnectionSetup<P>): Publisher<Protocol<P>> {
     const { authorizeSubscribe, ...rest } = routeOptions
     checkRouteOptions(rest)
     if (authorizeSubscribe !== undefined && typeof authorizeSubscribe !== 'function') {
@@ -179,7 +195,9 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
         connections.delete(connection)
       }
     }
-    topics.addRoute(context)
+    routeTables.push(context)
+    // Topic messages are the server's: published names and payloads are checked against those.
+    topics.addRoute({ events: context.fromServer, validateOutgoing: context.validateOutgoing })
 
     const hooks: UpgradeHook[] = [async (request: FastifyRequest, reply: FastifyReply) => {
       if (connections.size < maxConnections) return
@@ -234,11 +252,12 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
           })
       }
     })
+    return createPublisher(routeOptions.protocol, publish)
   }
 
   const decorator = Object.assign(route, {
-    publish: async (topic: string, event: string, payload: unknown, publishOptions?: PublishOptions): Promise<PublishResult> =>
-      await topics.publish(topic, event, payload, publishOptions),
+    publisher: <P extends ProtocolDefinition>(protocol: P): Publisher<P> => createPublisher(protocol, publish),
+    publish,
     subscriberCount: (topic: string): number => topics.count(topic),
     broker,
     metrics: () => pluginMetrics.snapshot(),

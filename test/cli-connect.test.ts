@@ -79,7 +79,7 @@ test('command parsing, payloads, templates and completion', async (t) => {
   t.same(template(Type.Object({ a: Type.Optional(Type.String()), b: Type.Tuple([Type.Literal('k'), Type.Boolean()]) })), { b: ['k', false] })
   const session = {
     protocol,
-    eventNames: () => Object.keys(protocol.events),
+    eventNames: () => [...Object.keys(protocol.serverToClient), ...Object.keys(protocol.clientToServer)],
     requestNames: () => Object.keys(protocol.requests),
     topicsSeen: new Set(['ecg/p1']),
     subscriptions: new Set<string>()
@@ -115,7 +115,7 @@ test('--exec with commands as arguments: requests, events, topics; exit 1 when o
     'request ecg.history {"patient_id":"p1","samples":3}',
     'subscribe ecg/p1',
     'wait ecg.data',
-    'send ecg.annotation {"patient_id":"p1","note":"from the console"}',
+    'send anomaly.seen {"patient_id":"p1","seq":1}',
     'request ecg.annotate {"patient_id":"p1","note":"noted"}',
     'wait ecg.annotation',
     'ping',
@@ -127,7 +127,7 @@ test('--exec with commands as arguments: requests, events, topics; exit 1 when o
   t.match(out, /← RESPONSE ecg\.history id \d+ \(after \d+\.\d ms, \d+ B on the wire, \d+ B body\) \{"patient_id":"p1","sampling_rate":250,"signal":\[[^\]]+\]\}/)
   t.match(out, /← SUBSCRIPTION_ACK id \d+ \(after [\d.]+ ms, .*\) \{"topic":"ecg\/p1","seq":\d+\}/)
   t.match(out, /← EVENT ecg\.data topic ecg\/p1 seq \d+ BROADCAST \(age \d+ ms, \d+ B on the wire, \d+ B body\) \{"patient_id":"p1"/)
-  t.match(out, /→ EVENT ecg\.annotation \(/)
+  t.match(out, /→ EVENT anomaly\.seen \(/)
   t.match(out, /← EVENT ecg\.annotation topic ecg\/p1 seq \d+ BROADCAST .*"note":"noted"/)
   t.match(out, /pong: [\d.]+ ms round trip/)
   t.match(out, /closed/)
@@ -136,16 +136,18 @@ test('--exec with commands as arguments: requests, events, topics; exit 1 when o
     'request ecg.histroy {"patient_id":"p1","samples":3}',
     'request ecg.history {"patient_id":"p1","samples":0}',
     'request ecg.history {"patient_id":"p1","samples":0}',
+    'send ecg.annotation {"patient_id":"p1","note":"mine"}',
     'request ecg.history {"patient_id":"p1","samples":2}'))
   t.equal(await failing.exit, 1, 'a failed request: exit code 1')
   const bad = failing.output()
   t.match(bad, /✗ unknown request "ecg\.histroy" \(did you mean ecg\.history\?\)/)
   t.match(bad, /✗ ecg\.history: WIREBOX_ERR_INVALID_PAYLOAD: .*\/payload\/samples/, 'validated before sending')
+  t.match(bad, /✗ .*WIREBOX_ERR_WRONG_DIRECTION: Event "ecg\.annotation" is sent only by the server; a client may not send it/, 'a server event is not sent')
   t.match(bad, /← RESPONSE ecg\.history .*"signal":\[[^,\]]+,[^,\]]+\]/, 'the next commands still run')
 
   const unchecked = wireboxChild(process.execPath, connectArgs(`${base}/ws`, '--no-validate', '--exec', 'request ecg.history {"patient_id":"p1","samples":0}'))
   t.equal(await unchecked.exit, 1)
-  t.match(unchecked.output(), /← ERROR 0x200 id \d+ \(after [\d.]+ ms, .*\) \{"code":512,"message":"Invalid payload.*\/payload\/samples/, 'the server\'s ERROR, shown')
+  t.match(unchecked.output(), /← ERROR 0x200 id \d+ \(after [\d.]+ ms, .*\) \{"code":512,"error":"WIREBOX_ERR_INVALID_PAYLOAD","message":"Invalid payload.*\/payload\/samples/, 'the server\'s ERROR, shown')
   t.match(unchecked.output(), /✗ ecg\.history: failed \(ERROR 0x200\)/)
 })
 
@@ -178,9 +180,9 @@ test('interactive in a terminal: Tab completes an event name, a request prints i
   const command = [process.execPath, ...connectArgs(`${base}/ws`)].map((a) => `'${a}'`).join(' ')
   const term = wireboxChild('script', ['-qfec', command, '/dev/null'], { WIREBOX_HISTORY: history, TERM: 'xterm' })
   await term.waitFor(/connected: messagepack, version 3, gzip/)
-  term.write('send ecg.an\t')
-  await term.waitFor(/wirebox> send ecg\.annotation $/m)
-  term.write('{"patient_id":"p1","note":"typed"} --ack\r')
+  term.write('send anomaly.s\t')
+  await term.waitFor(/wirebox> send anomaly\.seen $/m)
+  term.write('{"patient_id":"p1","seq":1} --ack\r')
   await term.waitFor(/← ACK id \d+ \(after [\d.]+ ms/)
   term.write('request ecg.hi\t')
   await term.waitFor(/wirebox> request ecg\.history $/m)
@@ -191,7 +193,7 @@ test('interactive in a terminal: Tab completes an event name, a request prints i
   term.write('quit\r')
   t.equal(await term.exit, 0, term.output())
   t.same(readFileSync(history, 'utf8').trim().split('\n'), [
-    'send ecg.annotation {"patient_id":"p1","note":"typed"} --ack',
+    'send anomaly.seen {"patient_id":"p1","seq":1} --ack',
     'request ecg.history {"patient_id":"p1","samples":4}',
     'request ecg.history {"patient_id":"p1","samples":4}',
     'quit'

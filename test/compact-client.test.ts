@@ -23,7 +23,7 @@ test('the typed client with the protocol speaks msgpack-compact with the example
   t.teardown(async () => { client.close(); await shutdown(app) })
   const negotiation = await client.ready()
   t.equal(negotiation.encoding, 'msgpack-compact', 'negotiated by default')
-  t.match(negotiation.layout, { hash: /^[0-9a-f]{16}$/, events: ['ecg.data', 'anomaly.alert', 'ecg.annotation'] })
+  t.match(negotiation.layout, { hash: /^[0-9a-f]{16}$/, events: ['ecg.data', 'anomaly.alert', 'ecg.annotation', 'anomaly.seen'] })
   const history = await client.request('ecg.history', { patient_id: 'p1', samples: 250 })
   t.equal(history.signal.length, 250, 'a request answered')
   t.ok(history.signal.every((v) => Number.isInteger(Math.round(v * 1000)) && Math.abs(v * 1000 - Math.round(v * 1000)) < 1e-6), 'millivolts with three decimals, exactly')
@@ -38,7 +38,7 @@ test('the typed client with the protocol speaks msgpack-compact with the example
 test('a client whose schemas differ is told (WIREBOX_ERR_LAYOUT_MISMATCH) and stops', async (t) => {
   const app = await buildServer({ logger: false })
   const base = await listen(app)
-  const stale = defineProtocol({ ...protocol, events: { ...protocol.events, 'ecg.extra': Type.Object({ x: Type.Number() }) } })
+  const stale = defineProtocol({ ...protocol, serverToClient: { ...protocol.serverToClient, 'ecg.extra': Type.Object({ x: Type.Number() }) } })
   const client = createClient<typeof stale>(`${base}/ws`, { protocol: stale, reconnect: { initialDelayMs: 10 } })
   t.teardown(async () => { client.close(); await shutdown(app) })
   const errors: Error[] = []

@@ -50,38 +50,40 @@ async function roundTrip (encoder: MessageEncoder, decoder: MessageDecoder, mess
 }
 
 /** The same protocol, defined again: its layout is compiled apart from the server's. */
-const clientProtocol = defineProtocol({ events: protocol.events, requests: protocol.requests })
+const clientProtocol = defineProtocol({ serverToClient: protocol.serverToClient, clientToServer: protocol.clientToServer, requests: protocol.requests })
 
 test('the layout: ids in definition order, a stable hash, another hash for another schema', async (t) => {
   const layout = compileLayout(protocol)
   t.equal(compileLayout(protocol), layout, 'compiled once per protocol')
-  t.same(layout.summary.events, ['ecg.data', 'anomaly.alert', 'ecg.annotation'])
+  t.same(layout.summary.events, ['ecg.data', 'anomaly.alert', 'ecg.annotation', 'anomaly.seen'], 'events, serverToClient, then clientToServer')
   t.same(layout.summary.requests, ['ecg.history', 'ecg.annotate'])
   t.match(layout.hash, /^[0-9a-f]{16}$/)
   t.equal(compileLayout(clientProtocol).hash, layout.hash, 'the same schemas, the same hash')
   t.equal(fnv1a64('a'), 'af63dc4c8601ec8c', 'FNV-1a 64 reference value')
   t.equal(fnv1a64(layout.description), layout.hash)
-  const changed = (events: ProtocolDefinition['events']): string => compileLayout(defineProtocol({ events, requests: protocol.requests })).hash
-  const data = protocol.events['ecg.data']
-  t.not(changed({ ...protocol.events, 'ecg.data': Type.Object({ ...data.properties, extra: Type.String() }) }), layout.hash, 'a new property')
-  t.not(changed({ ...protocol.events, 'ecg.data': Type.Object({ ...data.properties, signal: QuantizedArray(0.01, { delta: true }) }) }), layout.hash, 'another quantum')
-  t.not(changed({ 'anomaly.alert': protocol.events['anomaly.alert'], 'ecg.data': data, 'ecg.annotation': protocol.events['ecg.annotation'] }), layout.hash, 'another order of events')
-  t.equal(changed({ ...protocol.events, 'ecg.annotation': Type.Object({ patient_id: Type.String({ maxLength: 3 }), note: Type.String() }) }), layout.hash, 'a constraint that does not change the wire form keeps the hash')
+  const both = defineProtocol({ events: { ...protocol.serverToClient, ...protocol.clientToServer }, requests: protocol.requests })
+  t.equal(compileLayout(both).hash, layout.hash, 'the direction of an event is not part of the layout')
+  const changed = (events: ProtocolDefinition['serverToClient']): string => compileLayout(defineProtocol({ ...protocol, serverToClient: events })).hash
+  const data = protocol.serverToClient['ecg.data']
+  t.not(changed({ ...protocol.serverToClient, 'ecg.data': Type.Object({ ...data.properties, extra: Type.String() }) }), layout.hash, 'a new property')
+  t.not(changed({ ...protocol.serverToClient, 'ecg.data': Type.Object({ ...data.properties, signal: QuantizedArray(0.01, { delta: true }) }) }), layout.hash, 'another quantum')
+  t.not(changed({ 'anomaly.alert': protocol.serverToClient['anomaly.alert'], 'ecg.data': data, 'ecg.annotation': protocol.serverToClient['ecg.annotation'] }), layout.hash, 'another order of events')
+  t.equal(changed({ ...protocol.serverToClient, 'ecg.annotation': Type.Object({ patient_id: Type.String({ maxLength: 3 }), note: Type.String() }) }), layout.hash, 'a constraint that does not change the wire form keeps the hash')
 })
 
 test('a stale layout gives a clear error, from the negotiation summary or a bare hash', async (t) => {
   const layout = compileLayout(protocol)
   t.doesNotThrow(() => assertSameLayout(layout, compileLayout(clientProtocol).summary))
-  const stale = compileLayout(defineProtocol({ events: { 'ecg.data': protocol.events['ecg.data'] }, requests: protocol.requests }))
+  const stale = compileLayout(defineProtocol({ serverToClient: { 'ecg.data': protocol.serverToClient['ecg.data'] }, requests: protocol.requests }))
   t.throws(() => assertSameLayout(stale, layout.summary), {
     code: 'WIREBOX_ERR_LAYOUT_MISMATCH',
     wireCode: 0x200,
     closeCode: 1002,
-    message: new RegExp(`peer has layout ${layout.hash}, this side ${stale.hash} \\(events only the peer has: \\[anomaly\\.alert, ecg\\.annotation\\].*stale client`)
+    message: new RegExp(`peer has layout ${layout.hash}, this side ${stale.hash} \\(events only the peer has: \\[anomaly\\.alert, ecg\\.annotation, anomaly\\.seen\\].*stale client`)
   })
   t.throws(() => assertSameLayout(layout, 'ffffffffffffffff'), { code: 'WIREBOX_ERR_LAYOUT_MISMATCH', message: /the schemas differ/ })
   t.throws(() => assertSameLayout(layout, undefined), { code: 'WIREBOX_ERR_LAYOUT_MISMATCH', message: /sent no layout/ })
-  const retyped = compileLayout(defineProtocol({ events: { ...protocol.events, 'ecg.annotation': Type.Object({ note: Type.String(), patient_id: Type.String() }) }, requests: protocol.requests }))
+  const retyped = compileLayout(defineProtocol({ ...protocol, serverToClient: { ...protocol.serverToClient, 'ecg.annotation': Type.Object({ note: Type.String(), patient_id: Type.String() }) } }))
   t.throws(() => assertSameLayout(retyped, layout.summary), { message: /same names, but payload schemas differ/ })
 })
 

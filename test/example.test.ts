@@ -53,7 +53,8 @@ test('SUBSCRIBE ecg/<patient_id>: ecg.data batches of 25 in order; ecg.annotate 
 
 test('the example listens on /ws, serves /metrics, and its protocol is exported as `protocol`', async (t) => {
   t.ok(protocol.requests['ecg.history'] && protocol.requests['ecg.annotate'])
-  t.ok(protocol.events['ecg.data'] && protocol.events['anomaly.alert'] && protocol.events['ecg.annotation'])
+  t.ok(protocol.serverToClient['ecg.data'] && protocol.serverToClient['anomaly.alert'] && protocol.serverToClient['ecg.annotation'])
+  t.ok(protocol.clientToServer['anomaly.seen'])
   const app = await buildServer({ logger: false })
   t.teardown(() => app.close())
   t.equal((await app.inject('/ws')).statusCode, 426)

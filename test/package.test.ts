@@ -54,8 +54,11 @@ const { Registry } = await import('prom-client')
 const { default: wireboxMetrics } = await import('fastify-wirebox/prometheus')
 
 export const protocol = defineProtocol({
-  events: {
+  serverToClient: {
     'ecg.data': Type.Object({ patient_id: Type.String(), seq: Type.Integer(), signal: NdArray('float32') })
+  },
+  clientToServer: {
+    'anomaly.seen': Type.Object({ patient_id: Type.String(), seq: Type.Integer() })
   },
   requests: {
     'ecg.history': {
@@ -69,23 +72,28 @@ const app = Fastify()
 await app.register(wirebox, { maxMessageSize: 16 * 1024 * 1024 })
 const registry = new Registry()
 await app.register(wireboxMetrics, { registry })
-app.wirebox('/ws', { protocol, compression: { threshold: 2048 } }, async (conn) => {
+const seen: number[] = []
+const ecg = app.wirebox('/ws', { protocol, compression: { threshold: 2048 } }, async (conn) => {
   conn.handle('ecg.history', async ({ patient_id, samples }) => ({ patient_id, signal: Array.from({ length: samples }, (_, i) => i / 2) }))
-  conn.on('ecg.data', ({ signal }) => { signal.fill(0) })
+  conn.on('anomaly.seen', ({ seq }) => { seen.push(seq) })
 })
 const address = await app.listen({ host: '127.0.0.1', port: 0 })
 
 const client = createClient<typeof protocol>(address.replace('http', 'ws') + '/ws', { encoding: 'messagepack', compression: 'gzip' })
 const { patient_id, signal } = await client.request('ecg.history', { patient_id: 'p1', samples: 4 })
 const total: number = signal.reduce((sum, x) => sum + x, 0)
+await client.send('anomaly.seen', { patient_id: 'p1', seq: 42 }, { ack: true })
+const { seq } = await ecg.publish('ecg/p1', 'ecg.data', { patient_id: 'p1', seq: 1, signal: new Float32Array(2) })
 const core = typeof MessageDecoder === 'function' && MessageType.EVENT === 1 && !isWireboxError(new Error('x'))
 const received = await registry.getSingleMetric('wirebox_messages_received_total')?.get()
 const requests = received?.values.find((v) => v.labels.type === 'REQUEST')?.value
-console.log(JSON.stringify({ patient_id, signal, total, core, promClientLoaded, requests }))
+console.log(JSON.stringify({ patient_id, signal, total, seen, seq, core, promClientLoaded, requests }))
 
 export function wrongPayload (): void {
   // @ts-expect-error samples is an integer: requests are typed from the protocol
   void client.request('ecg.history', { patient_id: 'p1', samples: 'four' })
+  // @ts-expect-error the server sends ecg.data: events have a direction
+  void client.send('ecg.data', { patient_id: 'p1', seq: 1, signal: new Float32Array(2) })
 }
 
 client.close()
@@ -151,6 +159,6 @@ test('the packed tarball installs, type-checks strictly without skipLibCheck, an
 
   const started = await run(process.execPath, [join(app, 'out/app.js')], app)
   t.equal(started.code, 0, `the sample runs${started.stderr === '' ? '' : `: ${started.stderr}`}`)
-  t.same(JSON.parse(started.stdout.trim().split('\n').at(-1) ?? '{}'), { patient_id: 'p1', signal: [0, 0.5, 1, 1.5], total: 3, core: true, promClientLoaded: false, requests: 1 },
-    'the client gets its response; prom-client is loaded only by fastify-wirebox/prometheus, which counted the request')
+  t.same(JSON.parse(started.stdout.trim().split('\n').at(-1) ?? '{}'), { patient_id: 'p1', signal: [0, 0.5, 1, 1.5], total: 3, seen: [42], seq: 1, core: true, promClientLoaded: false, requests: 1 },
+    'the client gets its response, its event is handled, a typed publish goes out; prom-client is loaded only by fastify-wirebox/prometheus, which counted the request')
 })

@@ -26,6 +26,18 @@ test('the AsyncAPI 3.0 document of the example validates with @asyncapi/parser',
   }
 })
 
+test('the AsyncAPI document states who sends each event: the server\'s send and receive operations', async (t) => {
+  const example = protocolAsyncApi(protocol, { path: '/ws' }) as { operations: Record<string, { action: string }>, components: { messages: Record<string, Record<string, unknown>> } }
+  t.match(example.operations['send.ecg.data'], { action: 'send' }, 'serverToClient: the server sends it')
+  t.notOk(example.operations['receive.ecg.data'], 'and never receives it')
+  t.match(example.operations['receive.anomaly.seen'], { action: 'receive' }, 'clientToServer: the server receives it')
+  t.notOk(example.operations['send.anomaly.seen'], 'and never sends it')
+  t.match(example.components.messages['event.ecg.data'], { 'x-wirebox-direction': 'serverToClient', summary: /server to client/ })
+  t.match(example.components.messages['event.anomaly.seen'], { 'x-wirebox-direction': 'clientToServer', summary: /client to server/ })
+  const both = protocolAsyncApi(testProtocol) as { operations: Record<string, { action: string }> }
+  t.ok(both.operations['send.chat.message'] && both.operations['receive.chat.message'], '`events`: both directions')
+})
+
 test('the JSON Schema validates real envelopes captured from the example, and refuses broken ones', async (t) => {
   const app = await buildServer({ logger: false })
   const base = await listen(app)
@@ -62,7 +74,11 @@ test('the generated .d.ts compiles, and a wrong payload does not', async (t) => 
   const dir = mkdtempSync(join(tmpdir(), 'wirebox-dts-'))
   writeFileSync(join(dir, 'protocol.d.ts'), protocolTypeScript(protocol))
   writeFileSync(join(dir, 'use.ts'), [
-    "import type { Events, Requests, EcgHistoryRequest } from './protocol.js'",
+    "import type { Events, Requests, EcgHistoryRequest, ServerToClientEvents, ClientToServerEvents } from './protocol.js'",
+    "const seen: ClientToServerEvents['anomaly.seen'] = { patient_id: 'p1', seq: 3 }",
+    "const live: ServerToClientEvents['ecg.annotation'] = { patient_id: 'p1', note: 'n' }",
+    '// @ts-expect-error anomaly.seen is sent by clients only',
+    "const wrongWay: ServerToClientEvents['anomaly.seen'] = seen",
     "const ok: Requests['ecg.history']['payload'] = { patient_id: 'p1', samples: 10 }",
     "const data: Events['ecg.data'] = { patient_id: 'p1', seq: 1, sampling_rate: 250, signal: [] }",
     "const response: Requests['ecg.history']['response'] = { patient_id: 'p1', sampling_rate: 250, signal: [1] }",
@@ -70,7 +86,7 @@ test('the generated .d.ts compiles, and a wrong payload does not', async (t) => 
     "const wrong: EcgHistoryRequest = { patient_id: 'p1', samples: 'ten' }",
     '// @ts-expect-error sampling_rate is the literal 250',
     "const wrongRate: Requests['ecg.history']['response'] = { patient_id: 'p1', sampling_rate: 100, signal: [] }",
-    'export { ok, data, response, wrong, wrongRate }'
+    'export { ok, data, response, wrong, wrongRate, live, wrongWay }'
   ].join('\n'))
   const compile = (files: string[]): readonly ts.Diagnostic[] => ts.getPreEmitDiagnostics(ts.createProgram(files, { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022 }))
   const diagnostics = compile([join(dir, 'use.ts')])

@@ -6,6 +6,7 @@ import { Kind, OptionalKind } from '@sinclair/typebox'
 import type { TSchema } from '@sinclair/typebox'
 import { reviveJson } from '../core/tagged-values.js'
 import { acceptsUndefined } from '../schema/json-schema.js'
+import { protocolTables } from '../protocol-tables.js'
 import type { ConsoleSession } from './connect.js'
 
 /** One console command. */
@@ -139,7 +140,7 @@ const COMMANDS: Record<string, Command> = {
     run: async (session, rest) => {
       const { name, payload: text, options } = splitArguments(rest)
       if (!knownName(session, 'event', name)) return false
-      const parsed = payloadOf(session, text, session.protocol?.events?.[name])
+      const parsed = payloadOf(session, text, protocolTables(session.protocol).fromClient.get(name))
       return parsed.ok && await session.send(name, parsed.payload, { ack: options.has('ack'), priority: options.has('priority') })
     }
   },
@@ -264,7 +265,7 @@ export function complete (session: ConsoleSession, line: string): [string[], str
   }
   if (args.length === 2 && args[1] === '' && options.length === 0 && (command === 'request' || command === 'send')) {
     const name = args[0] as string
-    const schema = command === 'request' ? session.protocol?.requests?.[name]?.payload : session.protocol?.events?.[name]
+    const schema = command === 'request' ? session.protocol?.requests?.[name]?.payload : protocolTables(session.protocol).fromClient.get(name)
     if (schema !== undefined && !acceptsUndefined(schema)) return [[JSON.stringify(template(schema))], '']
   }
   return [[], line]

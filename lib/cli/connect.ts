@@ -14,6 +14,7 @@ import WebSocket from 'ws'
 import { createClient, WireboxRemoteError } from '../client/node.js'
 import type { WebSocketClass, WireboxClient } from '../client/node.js'
 import { MessageType, messageTypeName } from '../core/constants.js'
+import { protocolTables } from '../protocol-tables.js'
 import type { ProtocolDefinition } from '../protocol.js'
 import type { Negotiation } from '../../schemas/negotiation.js'
 import { flagNames, jsonReplacer } from './inspect.js'
@@ -104,7 +105,7 @@ export class ConsoleSession {
 
   /** Event names: the protocol's, and those seen. */
   eventNames (): string[] {
-    return [...new Set([...Object.keys(this.protocol?.events ?? {}), ...this.#eventsSeen])]
+    return [...new Set([...protocolTables(this.protocol).events.keys(), ...this.#eventsSeen])]
   }
 
   /** Request names of the protocol. */
@@ -283,7 +284,7 @@ export async function connect (values: ConnectValues, positionals: string[], io:
   }
   const session = new ConsoleSession(url, { ...options, ...(loaded === undefined ? {} : { protocol: loaded.protocol }) }, write)
   if (loaded !== undefined) {
-    session.print(`protocol ${values.protocol as string}#${loaded.name}: events ${Object.keys(loaded.protocol.events ?? {}).join(', ') || 'none'}; requests ${Object.keys(loaded.protocol.requests ?? {}).join(', ') || 'none'}`)
+    session.print(`protocol ${values.protocol as string}#${loaded.name}: events ${[...protocolTables(loaded.protocol).events.keys()].join(', ') || 'none'}; requests ${Object.keys(loaded.protocol.requests ?? {}).join(', ') || 'none'}`)
   }
   try {
     if (!interactive) return await runScript(session, commands, stdin)

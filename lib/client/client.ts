@@ -15,8 +15,8 @@ import type { SubscriptionAck } from '../../schemas/subscription.js'
 import { CloseCode, WireCode, errors } from '../errors.js'
 import type { WireboxError } from '../errors.js'
 import type { TSchema } from '@sinclair/typebox'
-import { protocolTables } from '../protocol-tables.js'
-import type { EventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload, ResponsePayload } from '../protocol.js'
+import { eventProblem, protocolTables, senderSchema } from '../protocol-tables.js'
+import type { ClientEventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload, ResponsePayload, ServerEventName } from '../protocol.js'
 import { handshakeSettings, negotiatedSettings } from '../session/handshake.js'
 import { assertSameLayout, compileLayout } from '../core/compact/layout.js'
 import type { CompactLayout } from '../core/compact/layout.js'
@@ -33,7 +33,7 @@ import { WireboxRemoteError } from './types.js'
 import type { ClientOptions, ClientState, ClientStats, EventMeta, WebSocketClass, WebSocketLike } from './types.js'
 
 export { WireboxRemoteError } from './types.js'
-export type { ClientOptions, ClientState, ClientStats, EventMeta, PayloadValidator, WebSocketClass, WebSocketLike } from './types.js'
+export type { ClientOptions, ClientState, ClientStats, EventMeta, PayloadValidator, RemoteProblem, WebSocketClass, WebSocketLike } from './types.js'
 export type { ReconnectOptions } from './reconnect.js'
 export { CLIENT_DEFAULTS } from './reconnect.js'
 export type { TopicGap } from './topic-cursors.js'
@@ -100,7 +100,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     return this.#listeners.onState(listener)
   }
 
-  /** Listens to errors not tied to a request (ERROR without id, bad incoming payloads). */
+  /** Listens to errors not tied to a request or an ACK: ERROR without id (e.g. a refused `send` without `ack`, `eventType` naming it), bad incoming payloads. */
   onError (listener: (error: Error) => void): () => void {
     return this.#listeners.onError(listener)
   }
@@ -114,8 +114,8 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     return this.#listeners.onGap(listener)
   }
 
-  /** Listens to an event; returns a function that stops listening. */
-  on<K extends EventName<P>> (event: K, listener: (payload: EventPayload<P, K>, meta: EventMeta) => void | Promise<void>): () => void {
+  /** Listens to an event the server sends; returns a function that stops listening. */
+  on<K extends ServerEventName<P>> (event: K, listener: (payload: EventPayload<P, K>, meta: EventMeta) => void | Promise<void>): () => void {
     return this.#listeners.onEvent(event, listener as Listener)
   }
 
@@ -131,11 +131,10 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     return await this.#whenOpen(async () => await this.#exchange(MessageType.REQUEST, { event_type: name, payload }, timeoutMs)) as ResponsePayload<P, K>
   }
 
-  /** Sends an event; with `ack`, resolves once the server acknowledges it (version 3). */
-  async send<K extends EventName<P>> (event: K, payload: EventPayload<P, K>, options: { ack?: boolean, priority?: boolean } = {}): Promise<void> {
+  /** Sends an event a client may send; with `ack`, resolves once the server acknowledges it (version 3), else a refusal reaches `onError`. */
+  async send<K extends ClientEventName<P>> (event: K, payload: EventPayload<P, K>, options: { ack?: boolean, priority?: boolean } = {}): Promise<void> {
     if (this.#validatesOutgoing()) {
-      const schema = protocolTables(this.#options.protocol).events.get(event)
-      if (schema === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', event)
+      const schema = senderSchema(protocolTables(this.#options.protocol), 'client', event)
       const invalid = this.#validate(schema, payload, event)
       if (invalid !== undefined) throw invalid
     }
@@ -211,8 +210,8 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   #incomingProblem (kind: 'event' | 'response', name: string | undefined, payload: unknown): WireboxError | undefined {
     if (this.#options.validateIncoming !== true || name === undefined) return undefined
     const tables = protocolTables(this.#options.protocol)
-    const schema = kind === 'event' ? tables.events.get(name) : tables.requests.get(name)?.response
-    if (schema === undefined) return kind === 'event' ? new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', name) : undefined
+    const schema = kind === 'event' ? tables.fromServer.get(name) : tables.requests.get(name)?.response
+    if (schema === undefined) return kind === 'event' ? eventProblem(tables, 'server', name) : undefined
     return this.#validate(schema, payload, name)
   }
 

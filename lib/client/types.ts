@@ -79,18 +79,52 @@ export interface EventMeta {
   seq: number | undefined
 }
 
-/** An ERROR the server sent, with its wire code (0x100...) and details. */
+/** One problem of a payload the server refused (PROTOCOL.md section 7, ERROR details). */
+export interface RemoteProblem {
+  /** JSON pointer of the failing value, e.g. `/payload/severity`. */
+  path: string
+  message: string
+  /** The values allowed, for a literal, an enum or a union of literals. */
+  allowed?: Array<string | number | boolean>
+}
+
+/**
+ * An ERROR the server sent: the catalog's name (`code`, e.g. `WIREBOX_ERR_INVALID_PAYLOAD`), the
+ * protocol's `wireCode` (0x100...), and what its details say (PROTOCOL.md section 7).
+ */
 export class WireboxRemoteError extends Error {
+  /** The error catalog's name of the error, when the server sent one (wirebox servers do). */
+  readonly code: string | undefined
   /** The protocol error code. */
   readonly wireCode: number
-  /** Client-safe details, e.g. `{ path }`. */
+  /** Client-safe details, e.g. `{ event_type, path, problems }`. */
   readonly details: unknown
+  /** The event or request the error is about (`details.event_type`). */
+  readonly eventType: string | undefined
+  /** The first failing path (`details.path`), e.g. `/payload/samples`. */
+  readonly path: string | undefined
+  /** Every problem of a refused payload (`details.problems`; empty when the server sent none). */
+  readonly problems: readonly RemoteProblem[]
   constructor (payload: ErrorPayload) {
     super(payload.message)
     this.name = 'WireboxRemoteError'
+    this.code = typeof payload.error === 'string' ? payload.error : undefined
     this.wireCode = payload.code
     this.details = payload.details
+    // What the server sent is read defensively: anything of the wrong type is left out.
+    const details = (typeof payload.details === 'object' && payload.details !== null ? payload.details : {}) as Record<string, unknown>
+    this.eventType = typeof details.event_type === 'string' ? details.event_type : undefined
+    this.path = typeof details.path === 'string' ? details.path : undefined
+    this.problems = Array.isArray(details.problems) ? details.problems.flatMap(remoteProblem) : []
   }
+}
+
+function remoteProblem (value: unknown): RemoteProblem[] {
+  if (typeof value !== 'object' || value === null) return []
+  const { path, message, allowed } = value as Record<string, unknown>
+  if (typeof path !== 'string' || typeof message !== 'string') return []
+  const values = Array.isArray(allowed) ? allowed.filter((v): v is string | number | boolean => ['string', 'number', 'boolean'].includes(typeof v)) : undefined
+  return [values === undefined ? { path, message } : { path, message, allowed: values }]
 }
 
 /** Traffic counters (for displays of bytes saved). */

@@ -1,6 +1,7 @@
 /**
- * Compiled TypeBox checks, one per schema, and the first problem of a failed check: the one
- * place that turns a check into the catalog's distinction (a missing required field or not).
+ * Compiled TypeBox checks, one per schema, and the problems of a failed check: the one place
+ * that turns a check into the catalog's distinction (a missing required field or not) and says
+ * which values a literal, enum or union of literals allows.
  */
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
@@ -26,6 +27,8 @@ export interface SchemaProblem {
   message: string
   /** True when a required property is missing (0x201 rather than 0x200). */
   missing: boolean
+  /** The values allowed, when the schema is a literal, an enum or a union of literals. */
+  allowed?: Array<string | number | boolean>
 }
 
 /** The first problem of `value` against `schema`, or undefined when it is valid. */
@@ -34,4 +37,45 @@ export function firstProblem (schema: TSchema, value: unknown): SchemaProblem | 
   if (check.Check(value)) return undefined
   const first = check.Errors(value).First()
   return { path: first?.path ?? '', message: first?.message ?? 'invalid', missing: first?.type === ValueErrorType.ObjectRequiredProperty }
+}
+
+/**
+ * Every problem of `value` against `schema` (at most `max`), in TypeBox's order: one per path
+ * (a missing property is not also reported as of the wrong type); literals, enums and unions of
+ * literals say which values were allowed. Call it only for a value that failed its check.
+ */
+export function schemaProblems (schema: TSchema, value: unknown, max: number): SchemaProblem[] {
+  const out: SchemaProblem[] = []
+  const missingPaths = new Set<string>()
+  for (const error of compiledCheck(schema).Errors(value)) {
+    if (out.length >= max) break
+    if (missingPaths.has(error.path)) continue
+    const missing = error.type === ValueErrorType.ObjectRequiredProperty
+    if (missing) missingPaths.add(error.path)
+    const allowed = allowedValues(error.schema)
+    out.push(allowed === undefined
+      ? { path: error.path, message: error.message, missing }
+      : { path: error.path, message: `Expected ${allowed.length > 1 ? 'one of ' : ''}${allowed.map((v) => JSON.stringify(v)).join(', ')}`, missing, allowed })
+  }
+  if (out.length === 0) out.push({ path: '', message: 'invalid', missing: false })
+  return out
+}
+
+type Literal = string | number | boolean
+
+/** The values a literal, an enum (a union of literals) or a union of literals allows. */
+function allowedValues (schema: TSchema): Literal[] | undefined {
+  if (isLiteral(schema.const)) return [schema.const]
+  const members: unknown = schema.anyOf
+  if (!Array.isArray(members) || members.length === 0) return undefined
+  const values: Literal[] = []
+  for (const member of members as TSchema[]) {
+    if (!isLiteral(member?.const)) return undefined
+    values.push(member.const)
+  }
+  return values
+}
+
+function isLiteral (value: unknown): value is Literal {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
 }

@@ -1,9 +1,11 @@
 /**
  * An AsyncAPI 3.0 document for a wirebox route: one WebSocket channel with the negotiation
- * query parameters as its binding, the server's operations (receive requests and client events,
- * reply with responses, send events), and each message's payload in JSON Schema.
+ * query parameters as its binding, the server's operations (receive requests and the events
+ * clients send, reply with responses, send the events the server sends: each event's direction,
+ * PROTOCOL.md section 1), and each message's payload in JSON Schema.
  */
 import type { ProtocolDefinition } from '../protocol.js'
+import { eventDirection, protocolTables } from '../protocol-tables.js'
 import { toJsonWireSchema, definitionName, acceptsUndefined } from './json-schema.js'
 import { Definitions } from './definitions.js'
 import type { DocumentOptions } from './json-schema.js'
@@ -15,6 +17,8 @@ import { compileLayout } from '../core/compact/layout.js'
 import { compactMessageSchema } from './compact-schema.js'
 
 type Json = Record<string, unknown>
+
+const DIRECTIONS = { serverToClient: 'server to client', clientToServer: 'client to server', both: 'either direction' } as const
 
 /** Message names in AsyncAPI may use letters, digits, '.', '-' and '_'. */
 function id (name: string): string {
@@ -63,12 +67,15 @@ export function protocolAsyncApi (protocol: ProtocolDefinition, options: Documen
     return name
   }
 
-  for (const [name, schema] of Object.entries(protocol.events ?? {})) {
+  const tables = protocolTables(protocol)
+  for (const [name, schema] of tables.events) {
     const m = id(`event.${name}`)
-    add(m, envelopeOf(0x01, name, wire(schema), `Event ${name} (EVENT, either direction)`, acceptsUndefined(schema) ? [] : ['payload']))
+    const direction = eventDirection(tables, name)
+    add(m, { ...envelopeOf(0x01, name, wire(schema), `Event ${name} (EVENT, ${DIRECTIONS[direction ?? 'both']})`, acceptsUndefined(schema) ? [] : ['payload']), 'x-wirebox-direction': direction })
     const c = compact(layout.eventsByName.get(name) as typeof layout.events[number], 'EVENT')
-    operations[id(`receive.${name}`)] = { action: 'receive', channel: { $ref: '#/channels/wirebox' }, summary: `A client sends the event ${name}`, messages: [ref(m), ref(c)] }
-    operations[id(`send.${name}`)] = { action: 'send', channel: { $ref: '#/channels/wirebox' }, summary: `The server sends the event ${name} (to one client or a topic)`, messages: [ref(m), ref(c)] }
+    // The operations are the server's: it receives what clients send and sends the rest.
+    if (direction !== 'serverToClient') operations[id(`receive.${name}`)] = { action: 'receive', channel: { $ref: '#/channels/wirebox' }, summary: `A client sends the event ${name}`, messages: [ref(m), ref(c)] }
+    if (direction !== 'clientToServer') operations[id(`send.${name}`)] = { action: 'send', channel: { $ref: '#/channels/wirebox' }, summary: `The server sends the event ${name} (to one client or a topic)`, messages: [ref(m), ref(c)] }
   }
   for (const [name, request] of Object.entries(protocol.requests ?? {})) {
     const req = id(`request.${name}`)

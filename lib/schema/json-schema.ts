@@ -7,6 +7,7 @@ import { Kind } from '@sinclair/typebox'
 import type { TSchema } from '@sinclair/typebox'
 import { Envelope } from '../../schemas/envelope.js'
 import type { ProtocolDefinition } from '../protocol.js'
+import { protocolTables } from '../protocol-tables.js'
 import { Definitions } from './definitions.js'
 import { compileLayout } from '../core/compact/layout.js'
 import { compactSchemas } from './compact-schema.js'
@@ -117,7 +118,7 @@ function annotations (s: Json): Json {
 /** Names of the `$defs` of a protocol's payloads. */
 function defNames (protocol: ProtocolDefinition): { events: Record<string, string>, requests: Record<string, { payload: string, response: string }> } {
   return {
-    events: Object.fromEntries(Object.keys(protocol.events ?? {}).map((name) => [name, `event.${name}`])),
+    events: Object.fromEntries([...protocolTables(protocol).events.keys()].map((name) => [name, `event.${name}`])),
     requests: Object.fromEntries(Object.keys(protocol.requests ?? {}).map((name) => [name, { payload: `request.${name}`, response: `response.${name}` }]))
   }
 }
@@ -155,7 +156,7 @@ export function protocolJsonSchema (protocol: ProtocolDefinition, options: Docum
     },
     ...(payload === undefined && required.length === 0 ? {} : { required: [...(payload === undefined || acceptsUndefined(payload.schema) ? [] : ['payload']), ...required] })
   })
-  for (const [name, schema] of Object.entries(protocol.events ?? {})) {
+  for (const [name, schema] of protocolTables(protocol).events) {
     const def = names.events[name] as string
     defs[def] = toJsonWireSchema(schema, context)
     branches.push(message(0x01, name, { ref: def, schema }))

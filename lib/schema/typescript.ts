@@ -5,6 +5,7 @@
 import { Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox'
 import type { TSchema } from '@sinclair/typebox'
 import type { ProtocolDefinition } from '../protocol.js'
+import { protocolTables } from '../protocol-tables.js'
 import { Definitions } from './definitions.js'
 import { dtypeInfo } from '../core/dtypes.js'
 
@@ -149,14 +150,20 @@ export function protocolTypeScript (protocol: ProtocolDefinition, options: { tit
     ''
   ]
   const events: string[] = []
+  const fromServer: string[] = []
+  const fromClient: string[] = []
   const requests: string[] = []
-  const reserved = ['Events', 'Requests', ...Object.keys(protocol.events ?? {}).map((name) => `${typeName(name)}Event`),
+  const tables = protocolTables(protocol)
+  const reserved = ['Events', 'ServerToClientEvents', 'ClientToServerEvents', 'Requests', ...[...tables.events.keys()].map((name) => `${typeName(name)}Event`),
     ...Object.keys(protocol.requests ?? {}).flatMap((name) => [`${typeName(name)}Request`, `${typeName(name)}Response`])]
   const definitions = new Definitions<string>(typeName, reserved)
-  for (const [name, schema] of Object.entries(protocol.events ?? {})) {
+  for (const [name, schema] of tables.events) {
     const type = `${typeName(name)}Event`
     out.push(`/** Payload of the event \`${name}\`. */`, `export type ${type} = ${schemaToType(schema as S, '', definitions)}`, '')
-    events.push(`  ${JSON.stringify(name)}: ${type}`)
+    const entry = `  ${JSON.stringify(name)}: ${type}`
+    events.push(entry)
+    if (tables.fromServer.has(name)) fromServer.push(entry)
+    if (tables.fromClient.has(name)) fromClient.push(entry)
   }
   for (const [name, request] of Object.entries(protocol.requests ?? {})) {
     const base = typeName(name)
@@ -165,7 +172,9 @@ export function protocolTypeScript (protocol: ProtocolDefinition, options: { tit
     requests.push(`  ${JSON.stringify(name)}: { payload: ${base}Request, response: ${base}Response }`)
   }
   for (const [name, body] of definitions.bodies) out.push('/** A recursive type (Type.Recursive). */', `export type ${name} = ${body}`, '')
-  out.push('/** Events by name (either direction). */', `export interface Events {\n${events.join('\n')}\n}`, '')
+  out.push('/** Events by name, whoever sends them. */', `export interface Events {\n${events.join('\n')}\n}`, '')
+  out.push('/** Events the server sends (serverToClient and events): what a client listens to. */', `export interface ServerToClientEvents {\n${fromServer.join('\n')}\n}`, '')
+  out.push('/** Events a client sends (clientToServer and events): what the server handles. */', `export interface ClientToServerEvents {\n${fromClient.join('\n')}\n}`, '')
   out.push('/** Requests by name. */', `export interface Requests {\n${requests.join('\n')}\n}`, '')
   return out.join('\n')
 }

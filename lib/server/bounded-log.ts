@@ -20,13 +20,42 @@ export function clip (text: string, max = MAX_ECHOED_CHARS): string {
   return `${text.slice(0, max)}...(${text.length - max} more characters)`
 }
 
-/** Error details with every string clipped and anything but primitives left out. */
-export function clipDetails (details: unknown): Record<string, string | number | boolean> | undefined {
-  if (typeof details !== 'object' || details === null) return undefined
-  const out: Record<string, string | number | boolean> = {}
-  for (const [key, value] of Object.entries(details)) {
-    if (typeof value === 'string') out[key] = clip(value)
-    else if (typeof value === 'number' || typeof value === 'boolean') out[key] = value
+/** Items of an array kept in error details (problems, allowed values; default 64). */
+const MAX_DETAIL_ITEMS = 64
+/** Levels of objects and arrays kept in error details, the details included (default 4). */
+const MAX_DETAIL_DEPTH = 4
+
+/** A detail value: a primitive, or an array or object of them. */
+export type DetailValue = string | number | boolean | DetailValue[] | { [key: string]: DetailValue }
+
+/**
+ * Error details with every string clipped, arrays cut to 64 items, nesting to 4 levels (e.g.
+ * `problems: [{ path, message, allowed: [...] }]`), and anything but primitives, arrays and
+ * plain objects left out; with `event_type` set to `eventType` when given and not there.
+ */
+export function clipDetails (details: unknown, eventType?: string): Record<string, DetailValue> | undefined {
+  const kept = typeof details !== 'object' || details === null || Array.isArray(details) ? undefined : clipDetail(details, 1) as Record<string, DetailValue>
+  // The event or request an error is about, so that a client can tell which of its sends failed.
+  if (eventType === undefined || typeof kept?.event_type === 'string') return kept
+  return { event_type: clip(eventType), ...kept }
+}
+
+function clipDetail (value: unknown, depth: number): DetailValue | undefined {
+  if (typeof value === 'string') return clip(value)
+  if (typeof value === 'number' || typeof value === 'boolean') return value
+  if (typeof value !== 'object' || value === null || depth > MAX_DETAIL_DEPTH) return undefined
+  if (Array.isArray(value)) {
+    const items: DetailValue[] = []
+    for (const item of value.slice(0, MAX_DETAIL_ITEMS)) {
+      const kept = clipDetail(item, depth + 1)
+      if (kept !== undefined) items.push(kept)
+    }
+    return items
+  }
+  const out: Record<string, DetailValue> = {}
+  for (const [key, item] of Object.entries(value)) {
+    const kept = clipDetail(item, depth + 1)
+    if (kept !== undefined) out[key] = kept
   }
   return out
 }

@@ -15,8 +15,8 @@ import type { DecodedMessage, EncodedMessage, MessageEncoder } from '../core/wir
 import type { Envelope } from '../../schemas/envelope.js'
 import { CloseCode, errors, isWireboxError } from '../errors.js'
 import type { WireboxError } from '../errors.js'
-import { validatePayload } from '../protocol.js'
-import type { EventName, EventPayload, ProtocolDefinition, RequestName } from '../protocol.js'
+import { senderSchema, validatePayload } from '../protocol.js'
+import type { ClientEventName, EventPayload, ProtocolDefinition, RequestName, ServerEventName } from '../protocol.js'
 import type { Negotiated } from '../negotiation.js'
 import { Session } from '../session/session.js'
 import type { MessageFields } from '../session/session.js'
@@ -135,7 +135,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
   }
 
   /** Registers the handler of a client event. */
-  on<K extends EventName<P>> (event: K, handler: EventHandler<P, K>): this {
+  on<K extends ClientEventName<P>> (event: K, handler: EventHandler<P, K>): this {
     this.#inbound.on(event, handler)
     return this
   }
@@ -164,14 +164,13 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
 
   /**
    * Sends an event. Resolves to true when written (with `ack`: when acknowledged), false when
-   * dropped under back-pressure or the connection closed. Rejects for an unknown event or an
-   * invalid payload; with `ack`, on a timeout (WIREBOX_ERR_ACK_TIMEOUT) or a close
-   * (WIREBOX_ERR_CONNECTION_CLOSED).
+   * dropped under back-pressure or the connection closed. Rejects for an unknown event, one only
+   * clients send (WIREBOX_ERR_WRONG_DIRECTION) or an invalid payload; with `ack`, on a timeout
+   * (WIREBOX_ERR_ACK_TIMEOUT) or a close (WIREBOX_ERR_CONNECTION_CLOSED).
    */
-  async send<K extends EventName<P>> (event: K, payload: EventPayload<P, K>, options: SendOptions = {}): Promise<boolean> {
+  async send<K extends ServerEventName<P>> (event: K, payload: EventPayload<P, K>, options: SendOptions = {}): Promise<boolean> {
     if (this.#route.validateOutgoing) {
-      const schema = this.#route.events.get(event)
-      if (schema === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', event)
+      const schema = senderSchema(this.#route, 'server', event)
       const invalid = validatePayload(schema, payload, event)
       if (invalid !== undefined) throw invalid
     }
@@ -265,9 +264,9 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     if (error.wireCode !== undefined) {
       // What is echoed from a client is bounded: a long event name makes no long ERROR.
       const message = clip(error.message, MAX_ERROR_MESSAGE_CHARS)
-      const details = clipDetails(error.details)
+      const details = clipDetails(error.details, eventType)
       this.#log.warn({ code: error.code, err: message }, 'wirebox: error sent to the client')
-      this.#control(MessageType.ERROR, { id, payload: { code: error.wireCode, message, ...(details === undefined ? {} : { details }) } }, encoder)
+      this.#control(MessageType.ERROR, { id, payload: { code: error.wireCode, error: error.code, message, ...(details === undefined ? {} : { details }) } }, encoder)
     } else {
       this.#log.warn({ code: error.code, err: clip(error.message, MAX_ERROR_MESSAGE_CHARS) }, 'wirebox: closing the connection')
     }

@@ -10,8 +10,8 @@ import type { DecodedMessage } from '../core/wire.js'
 import type { Envelope } from '../../schemas/envelope.js'
 import { errors } from '../errors.js'
 import type { WireboxError } from '../errors.js'
-import { validatePayload } from '../protocol.js'
-import type { EventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload } from '../protocol.js'
+import { eventProblem, validatePayload } from '../protocol.js'
+import type { ClientEventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload } from '../protocol.js'
 import type { MessageFields } from '../session/session.js'
 import { fairQueue } from './fair-queue.js'
 import { channels } from './diagnostics.js'
@@ -36,7 +36,7 @@ export class Inbound<P extends ProtocolDefinition> {
   readonly #route: RouteContext
   readonly #owner: InboundOwner<P>
   readonly #log: ConnectionLog
-  readonly #events = new Map<string, EventHandler<P, EventName<P>>>()
+  readonly #events = new Map<string, EventHandler<P, ClientEventName<P>>>()
   readonly #requests = new Map<string, RequestHandler<P, RequestName<P>>>()
   #inFlight = 0
 
@@ -46,10 +46,11 @@ export class Inbound<P extends ProtocolDefinition> {
     this.#log = log
   }
 
-  /** Registers the handler of a client event. */
-  on<K extends EventName<P>> (event: K, handler: EventHandler<P, K>): void {
-    if (!this.#route.events.has(event)) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', event)
-    this.#events.set(event, handler as unknown as EventHandler<P, EventName<P>>)
+  /** Registers the handler of a client event (one the protocol lets a client send). */
+  on<K extends ClientEventName<P>> (event: K, handler: EventHandler<P, K>): void {
+    const wrong = eventProblem(this.#route, 'client', event)
+    if (wrong !== undefined) throw wrong
+    this.#events.set(event, handler as unknown as EventHandler<P, ClientEventName<P>>)
   }
 
   /** Registers the handler of a request. */
@@ -58,13 +59,17 @@ export class Inbound<P extends ProtocolDefinition> {
     this.#requests.set(request, handler as unknown as RequestHandler<P, RequestName<P>>)
   }
 
-  /** An EVENT from the client: validated, handled, acknowledged when it asks for it. */
+  /**
+   * An EVENT from the client: validated, handled, acknowledged when it asks for it. An event the
+   * protocol does not let a client send is refused (unknown, or the server's own: PROTOCOL.md
+   * section 1, "Events and directions").
+   */
   event (message: DecodedMessage, envelope: Envelope): void {
     const name = envelope.event_type
-    const schema = this.#route.events.get(name)
+    const schema = this.#route.fromClient.get(name)
     const ackWanted = (message.flags & Flag.ACK_REQUIRED) !== 0
     if (ackWanted && envelope.id === undefined) return this.#owner.fail(missing('/id'))
-    if (schema === undefined) return this.#owner.fail(new errors.WIREBOX_ERR_UNKNOWN_EVENT('event', name), envelope.id)
+    if (schema === undefined) return this.#owner.fail(eventProblem(this.#route, 'client', name), envelope.id)
     const invalid = validatePayload(schema, envelope.payload, name)
     if (invalid !== undefined) return this.#owner.fail(invalid, envelope.id)
     const handler = this.#events.get(name)
@@ -76,7 +81,7 @@ export class Inbound<P extends ProtocolDefinition> {
       return done()
     }
     // Called here, inside this message's fair turn; a synchronous throw is a rejection.
-    settle(() => handler(envelope.payload as EventPayload<P, EventName<P>>, this.#owner.context(envelope, message.flags)))
+    settle(() => handler(envelope.payload as EventPayload<P, ClientEventName<P>>, this.#owner.context(envelope, message.flags)))
       .then(done, (err: unknown) => this.#owner.fail(err, ackWanted ? envelope.id : undefined, name))
   }
 
@@ -87,7 +92,7 @@ export class Inbound<P extends ProtocolDefinition> {
     const o = this.#route.options
     if (id === undefined) return this.#owner.fail(missing('/id'))
     const definition = this.#route.requests.get(name)
-    if (definition === undefined) return this.#owner.fail(new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', name), id)
+    if (definition === undefined) return this.#owner.fail(unknownRequest(name), id)
     const invalid = validatePayload(definition.payload, envelope.payload, name)
     if (invalid !== undefined) return this.#owner.fail(invalid, id)
     const handler = this.#requests.get(name)
@@ -177,6 +182,13 @@ function settle<T> (fn: () => T | Promise<T>): Promise<T> {
   } catch (err) {
     return Promise.reject(err)
   }
+}
+
+/** The catalog error of a request the protocol does not have, naming it in its details. */
+function unknownRequest (name: string): WireboxError {
+  const err = new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', name)
+  err.details = { event_type: name }
+  return err
 }
 
 /** The catalog error of a missing envelope field, with its path. */

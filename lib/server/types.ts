@@ -1,23 +1,23 @@
 /** What a connection needs of its route, and the types of handlers and sends. */
-import type { TSchema } from '@sinclair/typebox'
 import type { PartialBudget } from '../core/chunking.js'
 import type { CompactLayout } from '../core/compact/layout.js'
 import type { MessageDecoder, MessageEncoder } from '../core/wire.js'
 import type { Envelope } from '../../schemas/envelope.js'
-import type { EventName, EventPayload, ProtocolDefinition, RequestDefinition, RequestName, RequestPayload, ResponsePayload } from '../protocol.js'
+import type { ClientEventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload, ResponsePayload } from '../protocol.js'
+import type { ProtocolTables } from '../protocol-tables.js'
 import type { Negotiated } from '../negotiation.js'
 import type { ResolvedOptions } from '../options.js'
 import type { Metrics } from '../metrics.js'
 import type { Topics } from '../topics/registry.js'
 import type { WireboxConnection } from './connection.js'
 
-/** What a connection needs of its route. */
-export interface RouteContext {
+/**
+ * What a connection needs of its route; its ProtocolTables are the protocol's events (all, the
+ * server's, the clients') and requests by name (Maps: names come from the wire).
+ */
+export interface RouteContext extends ProtocolTables {
   readonly path: string
   readonly options: Readonly<ResolvedOptions>
-  /** The protocol's events and requests by name (Maps: names come from the wire). */
-  readonly events: ReadonlyMap<string, TSchema>
-  readonly requests: ReadonlyMap<string, RequestDefinition>
   readonly validateOutgoing: boolean
   readonly metrics: Metrics
   readonly topics: Topics
@@ -48,7 +48,7 @@ export interface HandlerContext<P extends ProtocolDefinition = ProtocolDefinitio
 }
 
 /** Handles one event from the client. */
-export type EventHandler<P extends ProtocolDefinition, K extends EventName<P>> =
+export type EventHandler<P extends ProtocolDefinition, K extends ClientEventName<P>> =
   (payload: EventPayload<P, K>, context: HandlerContext<P>) => void | Promise<void>
 
 /** Answers one request from the client. */

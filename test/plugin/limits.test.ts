@@ -63,7 +63,7 @@ test('back-pressure, drop policy: a client that stops reading keeps server memor
   const values = Array.from({ length: 8000 }, (_, i) => i + 0.5) // ~72 KB a message
   const sent = { normal: 0, priority: 0 }
   let maxBuffered = 0
-  const slowServer = serverSide(app)[0] as WireboxConnection<never>
+  const slowServer = serverSide(app)[0] as unknown as WireboxConnection<never>
   for (let i = 0; i < 300; i++) {
     const priority = i % 50 === 0
     await (slowServer as unknown as WireboxConnection).send('bulk.data' as never, { values } as never, { priority })

@@ -26,6 +26,9 @@ test('bad route options and a bad protocol throw at declaration, naming the fiel
   t.throws(() => app.wirebox('/c', { protocol: testProtocol, minVersion: 3, maxVersion: 2 }, () => {}), { message: /minVersion/ })
   t.throws(() => defineProtocol({ events: { x: { type: 'string' } as never } }), { code: 'WIREBOX_ERR_INVALID_OPTION', message: /events\.x/ })
   t.throws(() => defineProtocol({ events: { x: Type.String() }, requests: { x: { payload: Type.String(), response: Type.String() } } }), { message: /also an event/ })
+  t.throws(() => defineProtocol({ serverToClient: { x: Type.String() }, clientToServer: { x: Type.String() } }), { message: /clientToServer\.x \(also in serverToClient\)/ }, 'an event has one direction')
+  t.throws(() => defineProtocol({ clientToServer: { y: 'no' as never }, requests: { x: { payload: Type.String(), response: Type.String() } }, serverToClient: { x: Type.String() } }),
+    { message: /(?=.*clientToServer\.y)(?=.*requests\.x \(also an event, in serverToClient\))/ })
   app.wirebox('/d', { protocol: testProtocol }, () => {})
   t.throws(() => app.wirebox('/d', { protocol: testProtocol }, () => {}), { message: /already declared/ })
   await app.close()

@@ -41,7 +41,7 @@ export const compactDefinitions: CompactVectorDef[] = [
       })
     }
   },
-  { name: 'compact-error', schema: null, message: { type: MessageType.ERROR, envelope: env('error', { code: 0x200, message: 'Invalid payload', details: { path: '/payload/signal' } }, { id: 1 }) } }
+  { name: 'compact-error', schema: null, message: { type: MessageType.ERROR, envelope: env('error', { code: 0x200, error: 'WIREBOX_ERR_INVALID_PAYLOAD', message: 'Invalid payload', details: { path: '/payload/signal', event_type: 'ecg.data', problems: [{ path: '/payload/signal', message: 'Expected array' }] } }, { id: 1 }) } }
 ]
 
 /** One compact vector as its manifest describes it. */

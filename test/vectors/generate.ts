@@ -51,7 +51,7 @@ export const definitions: VectorDef[] = [
       })
     }
   },
-  { name: 'v3-error-messagepack', settings: mp3, message: { type: MessageType.ERROR, envelope: env('error', { code: 0x201, message: 'Missing required field /payload/samples', details: { path: '/payload/samples' } }, { id: 1 }) } },
+  { name: 'v3-error-messagepack', settings: mp3, message: { type: MessageType.ERROR, envelope: env('error', { code: 0x201, error: 'WIREBOX_ERR_MISSING_FIELDS', message: 'Missing required field /payload/samples', details: { path: '/payload/samples', event_type: 'ecg.history', problems: [{ path: '/payload/samples', message: 'Expected required property' }] } }, { id: 1 }) } },
   {
     name: 'v3-event-custom-types-messagepack',
     settings: mp3,

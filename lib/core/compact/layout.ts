@@ -18,6 +18,7 @@ export { MAX_COUNT, LayoutError } from './layout-types.js'
 export type { LayoutField, LayoutNode, NodeCodec } from './layout-types.js'
 export { admitsNull, compileNode } from './nodes.js'
 import type { ProtocolDefinition } from '../../protocol.js'
+import { protocolTables } from '../../protocol-tables.js'
 import type { LayoutSummary } from '../../../schemas/negotiation.js'
 
 /** One event or request of the table. */
@@ -53,12 +54,13 @@ const cache = new WeakMap<ProtocolDefinition, CompactLayout>()
 
 /**
  * The msgpack-compact layout of a protocol, compiled once per protocol object and cached. Ids
- * follow the order of `events` and of `requests` in the definition.
+ * follow the order of the events (`events`, `serverToClient`, then `clientToServer`) and of
+ * `requests` in the definition.
  */
 export function compileLayout (protocol: ProtocolDefinition): CompactLayout {
   let layout = cache.get(protocol)
   if (layout !== undefined) return layout
-  const events = Object.entries(protocol.events ?? {}).map(([name, schema], id) =>
+  const events = [...protocolTables(protocol).events].map(([name, schema], id) =>
     Object.freeze({ id, name, payload: compileNode(schema), response: undefined }))
   const requests = Object.entries(protocol.requests ?? {}).map(([name, request], id) =>
     Object.freeze({ id, name, payload: compileNode(request.payload), response: compileNode(request.response) }))
