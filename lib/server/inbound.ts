@@ -14,6 +14,7 @@ import { eventProblem, validatePayload } from '../protocol.js'
 import type { ClientEventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload } from '../protocol.js'
 import type { MessageFields } from '../session/session.js'
 import { fairQueue } from './fair-queue.js'
+import { Deadlines } from '../session/deadlines.js'
 import { channels } from './diagnostics.js'
 import type { RequestTrace } from './diagnostics.js'
 import type { ConnectionLog } from './bounded-log.js'
@@ -39,6 +40,9 @@ export class Inbound<P extends ProtocolDefinition> {
   readonly #events = new Map<string, EventHandler<P, ClientEventName<P>>>()
   readonly #requests = new Map<string, RequestHandler<P, RequestName<P>>>()
   #inFlight = 0
+  // Timeouts of asynchronous handlers, one timer for all (created with the first).
+  #deadlines: Deadlines<number> | undefined
+  #nextKey = 0
 
   constructor (route: RouteContext, owner: InboundOwner<P>, log: ConnectionLog) {
     this.#route = route
@@ -129,24 +133,25 @@ export class Inbound<P extends ProtocolDefinition> {
       this.#inFlight--
       return respond(result)
     }
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, o.requestTimeoutMs)), o.requestTimeoutMs)
+    // An asynchronous handler: answered in a turn of its own once it settles, or timed out.
+    const key = this.#nextKey++
+    let settled = false
+    const settle = (): boolean => {
+      if (settled) return false
+      settled = true
+      this.#inFlight--
+      this.#deadlines?.delete(key)
+      return true
+    }
+    ;(this.#deadlines ??= new Deadlines()).add(key, o.requestTimeoutMs, () => {
+      // A handler failing after its timeout is already answered.
+      if (settle()) failed(new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, o.requestTimeoutMs))
     })
-    const work = Promise.resolve(result)
-    work.catch(() => {}) // a handler failing after its timeout is already answered
-    Promise.race([work, timeout])
-      .then(async (response) => {
-        // The response is a piece of work of its own (validation, encoding), before new requests.
-        await new Promise<void>((resolve) => fairQueue.run(() => {
-          respond(response)
-          resolve()
-        }, true))
-      }, failed)
-      .finally(() => {
-        clearTimeout(timer)
-        this.#inFlight--
-      })
+    result.then((response) => {
+      if (settle()) fairQueue.run(() => respond(response), true)
+    }, (err: unknown) => {
+      if (settle()) failed(err)
+    })
   }
 
   /** Validates and sends a response; returns what failed instead, if anything. */

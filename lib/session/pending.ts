@@ -4,16 +4,19 @@
  * section 1, "Connection behaviour").
  */
 
+import { Deadlines } from './deadlines.js'
+
 interface Entry<T> {
   name: string
   resolve: (value: T) => void
   reject: (error: Error) => void
-  timer: ReturnType<typeof setTimeout>
 }
 
 /** A table of awaited replies. */
 export class PendingTable<T> {
   readonly #entries = new Map<number, Entry<T>>()
+  // Created with the first wait: one timer for all of them.
+  #deadlines: Deadlines<number> | undefined
 
   /** Replies awaited now. */
   get size (): number {
@@ -37,14 +40,12 @@ export class PendingTable<T> {
    */
   wait (id: number, name: string, timeoutMs: number, timeoutError: () => Error, onReply?: (value: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => this.reject(id, timeoutError()), timeoutMs)
-      ;(timer as { unref?: () => void }).unref?.()
       this.#entries.set(id, {
         name,
         resolve: onReply === undefined ? resolve : (value) => { onReply(value); resolve(value) },
-        reject,
-        timer
+        reject
       })
+      ;(this.#deadlines ??= new Deadlines()).add(id, timeoutMs, () => this.reject(id, timeoutError()))
     })
   }
 
@@ -71,7 +72,7 @@ export class PendingTable<T> {
     const entry = this.#entries.get(id)
     if (entry === undefined) return undefined
     this.#entries.delete(id)
-    clearTimeout(entry.timer)
+    this.#deadlines?.delete(id)
     return entry
   }
 }
