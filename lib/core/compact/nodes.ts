@@ -9,6 +9,8 @@ import { DTYPES, taggedToNdarray } from '../tagged-values.js'
 import type { NumericArray } from '../tagged-values.js'
 import { LayoutError, MAX_COUNT, within } from './layout-types.js'
 import type { LayoutField, LayoutNode } from './layout-types.js'
+import type { CompactReader } from './reader.js'
+import type { CompactWriter } from './writer.js'
 
 type Json = Record<string, unknown>
 
@@ -39,11 +41,9 @@ function misfit (what: string): never {
   throw new LayoutError(false, what)
 }
 
-const identity = (value: unknown): unknown => value
-
 /** The wire form of anything without a fixed layout: the value itself, as messagepack writes it. */
 function valueNode (schema: TSchema): LayoutNode {
-  return { kind: 'value', schema, encode: identity, decode: identity, describe: 'value' }
+  return { kind: 'value', schema, write: (w, value) => w.value(value), read: (r) => r.value(), describe: 'value' }
 }
 
 /** Compiles one schema (exported for the schema generators and tests). */
@@ -91,41 +91,39 @@ function objectNode (schema: TSchema): LayoutNode {
   const n = fields.length
   const names = fields.map((f) => f.name)
   const nodes = fields.map((f) => f.node)
-  const passThrough = nodes.map((node) => node.kind === 'value')
   const nilValue = fields.map((f) => (f.optional || !f.nullable ? undefined : null))
   return {
     kind: 'object',
     schema,
     fields,
     describe: { object: fields.map((f) => [f.name, f.node.describe, f.optional ? 1 : 0]) },
-    encode (value) {
+    write (w, value) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('expected an object')
       const object = value as Record<string, unknown>
-      const out = new Array<unknown>(n)
+      w.array(n)
       let i = 0
       try {
         for (; i < n; i++) {
           const key = names[i] as string
           const v = Object.hasOwn(object, key) ? object[key] : undefined
-          out[i] = v === undefined ? null : passThrough[i] === true ? v : (nodes[i] as LayoutNode).encode(v)
+          if (v === undefined) w.nil()
+          else (nodes[i] as LayoutNode).write(w, v)
         }
       } catch (err) { within(err, names[i] as string) }
-      return out
     },
-    decode (wire) {
-      if (!Array.isArray(wire) || wire.length !== n) misfit(`expected an array of ${n} items (the object's properties)`)
+    read (r) {
+      if (r.array() !== n) misfit(`expected an array of ${n} items (the object's properties)`)
       const out: Record<string, unknown> = {}
       let i = 0
       try {
         for (; i < n; i++) {
-          const w = wire[i]
           const key = names[i] as string
           let v: unknown
-          if (w === null) {
+          if (r.nil()) {
             v = nilValue[i]
             if (v === undefined) continue
           } else {
-            v = passThrough[i] === true ? w : (nodes[i] as LayoutNode).decode(w)
+            v = (nodes[i] as LayoutNode).read(r)
           }
           if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true })
           else out[key] = v
@@ -144,27 +142,26 @@ function arrayNode (schema: TSchema, item: LayoutNode): LayoutNode {
     schema,
     item,
     describe: { array: item.describe },
-    encode (value) {
+    write (w, value) {
       if (!Array.isArray(value)) fail('expected an array')
-      const out = new Array<unknown>(value.length)
+      const n = value.length
+      w.array(n)
       let i = 0
       try {
-        for (; i < value.length; i++) {
+        for (; i < n; i++) {
           const v = value[i]
-          out[i] = v === undefined || v === null ? null : item.encode(v)
+          if (v === undefined || v === null) w.nil()
+          else item.write(w, v)
         }
       } catch (err) { within(err, i) }
-      return out
     },
-    decode (wire) {
-      if (!Array.isArray(wire)) misfit('expected an array')
-      const out = new Array<unknown>(wire.length)
+    read (r) {
+      const n = r.array()
+      if (n < 0) misfit('expected an array')
+      const out = new Array<unknown>(n)
       let i = 0
       try {
-        for (; i < wire.length; i++) {
-          const w = wire[i]
-          out[i] = w === null ? null : item.decode(w)
-        }
+        for (; i < n; i++) out[i] = r.nil() ? null : item.read(r)
       } catch (err) { within(err, i) }
       return out
     }
@@ -179,65 +176,51 @@ function quantizedArrayNode (schema: TSchema, item: LayoutNode & { kind: 'quanti
     schema,
     item,
     describe: { array: item.describe },
-    encode (value) {
+    write (w, value) {
       if (!Array.isArray(value)) fail('expected an array')
       const n = value.length
-      // Filled by push: packed arrays, which V8 and msgpackr walk faster than holey ones.
-      const out: unknown[] = []
+      w.array(n)
       let i = 0
       try {
-        for (; i < n; i++) {
-          const v = value[i]
-          if (typeof v !== 'number') {
-            out.push(v ?? null)
-            continue
-          }
-          const count = countOf(v, scale)
-          out.push(count === undefined ? v : count > 0xffffffff || count < -0x80000000 ? BigInt(count) : count)
-        }
+        for (; i < n; i++) writeQuantized(w, value[i], scale)
       } catch (err) { within(err, i) }
-      return out
     },
-    decode (wire) {
-      if (!Array.isArray(wire)) misfit('expected an array')
-      const n = wire.length
+    read (r) {
+      const n = r.array()
+      if (n < 0) misfit('expected an array')
+      // Filled by push: packed arrays, which V8 walks faster than holey ones.
       const out: unknown[] = []
-      for (let i = 0; i < n; i++) {
-        const w = wire[i]
-        out.push(typeof w === 'number' && Number.isInteger(w) ? w / scale : w)
-      }
+      for (let i = 0; i < n; i++) out.push(readQuantized(r, scale))
       return out
     }
   }
 }
 
 function tupleNode (schema: TSchema, items: LayoutNode[]): LayoutNode {
+  const n = items.length
   return {
     kind: 'tuple',
     schema,
     items,
-    describe: { tuple: items.map((n) => n.describe) },
-    encode (value) {
-      if (!Array.isArray(value) || value.length !== items.length) fail(`expected an array of ${items.length} items`)
+    describe: { tuple: items.map((node) => node.describe) },
+    write (w, value) {
+      if (!Array.isArray(value) || value.length !== n) fail(`expected an array of ${n} items`)
+      w.array(n)
       let i = 0
-      const out = new Array<unknown>(items.length)
       try {
-        for (; i < items.length; i++) {
+        for (; i < n; i++) {
           const v = value[i]
-          out[i] = v === undefined || v === null ? null : (items[i] as LayoutNode).encode(v)
+          if (v === undefined || v === null) w.nil()
+          else (items[i] as LayoutNode).write(w, v)
         }
       } catch (err) { within(err, i) }
-      return out
     },
-    decode (wire) {
-      if (!Array.isArray(wire) || wire.length !== items.length) misfit(`expected an array of ${items.length} items`)
+    read (r) {
+      if (r.array() !== n) misfit(`expected an array of ${n} items`)
+      const out = new Array<unknown>(n)
       let i = 0
-      const out = new Array<unknown>(items.length)
       try {
-        for (; i < items.length; i++) {
-          const w = wire[i]
-          out[i] = w === null ? null : (items[i] as LayoutNode).decode(w)
-        }
+        for (; i < n; i++) out[i] = r.nil() ? null : (items[i] as LayoutNode).read(r)
       } catch (err) { within(err, i) }
       return out
     }
@@ -256,22 +239,34 @@ function countOf (value: number, scale: number): number | undefined {
   return undefined
 }
 
+/** Writes a count: beyond 32 bits as int 64 (msgpackr would write such a number as a float). */
+function writeCount (w: CompactWriter, count: number): void {
+  if (count > 0xffffffff || count < -0x80000000) w.int64(count)
+  else w.number(count)
+}
+
+/** Writes a quantized value: its count when it is a multiple, else the value itself. */
+function writeQuantized (w: CompactWriter, value: unknown, scale: number): void {
+  if (typeof value !== 'number') return w.value(value)
+  const count = countOf(value, scale)
+  if (count === undefined) w.number(value)
+  else writeCount(w, count)
+}
+
+/** Reads a quantized value: a count is an integer; a float is the value itself (senders never write a whole float). */
+function readQuantized (r: CompactReader, scale: number): unknown {
+  const wire = r.value()
+  return typeof wire === 'number' && Number.isInteger(wire) ? wire / scale : wire
+}
+
 function quantizedNode (schema: TSchema, scale: number): LayoutNode & { kind: 'quantized' } {
   return {
     kind: 'quantized',
     schema,
     scale,
     describe: { quantum: scale },
-    encode (value) {
-      if (typeof value !== 'number') return value
-      const count = countOf(value, scale)
-      // msgpackr writes numbers beyond 32 bits as float 64; a BigInt makes it an int 64.
-      return count === undefined ? value : count > 0xffffffff || count < -0x80000000 ? BigInt(count) : count
-    },
-    decode (wire) {
-      // A count is an integer; a float is the value itself (senders never write a whole float).
-      return typeof wire === 'number' && Number.isInteger(wire) ? wire / scale : wire
-    }
+    write: (w, value) => writeQuantized(w, value, scale),
+    read: (r) => readQuantized(r, scale)
   }
 }
 
@@ -282,10 +277,11 @@ function deltaNode (schema: TSchema, scale: number): LayoutNode {
     schema,
     scale,
     describe: { delta: scale },
-    encode (value) {
+    write (w, value) {
       if (!Array.isArray(value)) fail('expected an array')
       const n = value.length
-      const out: Array<number | bigint> = []
+      const start = w.pos
+      w.array(n)
       let previous = 0
       let i = 0
       try {
@@ -294,23 +290,27 @@ function deltaNode (schema: TSchema, scale: number): LayoutNode {
           if (typeof v !== 'number') break
           const count = countOf(v, scale)
           if (count === undefined) break
-          const d = count - previous
-          out.push(d > 0xffffffff || d < -0x80000000 ? BigInt(d) : d)
+          writeCount(w, count - previous)
           previous = count
         }
       } catch (err) { within(err, i) }
-      if (i === n) return out
+      if (i === n) return
       // Not every value is a multiple: element by element, which holds at least one float.
-      return elements.encode(value)
+      w.pos = start
+      elements.write(w, value)
     },
-    decode (wire) {
-      if (!Array.isArray(wire)) misfit('expected an array')
-      const n = wire.length
+    read (r) {
+      const start = r.pos
+      const n = r.array()
+      if (n < 0) misfit('expected an array')
       const out: number[] = []
       let sum = 0
       for (let i = 0; i < n; i++) {
-        const w = wire[i]
-        if (typeof w !== 'number' || !Number.isInteger(w)) return elements.decode(wire)
+        const w = r.value()
+        if (typeof w !== 'number' || !Number.isInteger(w)) {
+          r.pos = start
+          return elements.read(r)
+        }
         sum += w
         if (sum >= MAX_COUNT || sum <= -MAX_COUNT) within(new LayoutError(false, 'differences add up to a count beyond 2^52'), i)
         out.push(sum / scale)
@@ -328,15 +328,16 @@ function ndarrayNode (schema: TSchema, dtype: string): LayoutNode {
     schema,
     dtype,
     describe: { ndarray: dtype },
-    encode (value) {
-      if (!(value instanceof Class)) return value
+    write (w, value) {
+      if (!(value instanceof Class)) return w.value(value)
       const array = value as NumericArray
-      return new Uint8Array(array.buffer, array.byteOffset, array.byteLength)
+      w.bin(new Uint8Array(array.buffer, array.byteOffset, array.byteLength))
     },
-    decode (wire) {
-      if (!(wire instanceof Uint8Array)) return wire
-      if (wire.length % Class.BYTES_PER_ELEMENT !== 0) misfit(`${wire.length} bytes do not hold whole ${dtype} values`)
-      return taggedToNdarray(wire, dtype, [wire.length / Class.BYTES_PER_ELEMENT])
+    read (r) {
+      const bytes = r.bin()
+      if (bytes === undefined) return r.value()
+      if (bytes.length % Class.BYTES_PER_ELEMENT !== 0) misfit(`${bytes.length} bytes do not hold whole ${dtype} values`)
+      return taggedToNdarray(bytes, dtype, [bytes.length / Class.BYTES_PER_ELEMENT])
     }
   }
 }
