@@ -14,15 +14,12 @@ import { Kind } from '@sinclair/typebox'
 import type { TSchema } from '@sinclair/typebox'
 import { MessageType } from '../constants.js'
 import { createMessagePackCodec } from '../msgpack-codec.js'
-import { MessagePackGuard } from '../msgpack-guard.js'
-import { resolveCodecOptions } from '../codec.js'
 import type { Codec, CodecOptions } from '../codec.js'
 import type { Envelope } from '../../../schemas/envelope.js'
 import { errors, isWireboxError } from '../../errors.js'
 import type { WireboxError } from '../../errors.js'
 import { LayoutError } from './layout.js'
 import type { CompactLayout, LayoutEntry, LayoutNode } from './layout.js'
-import { CompactReader } from './reader.js'
 import { writer } from './writer.js'
 
 /** The codec of a connection that negotiated msgpack-compact. */
@@ -47,10 +44,6 @@ export function isCompactType (type: number): boolean {
 /** Creates the msgpack-compact codec of a layout (see compileLayout). */
 export function createCompactCodec (layout: CompactLayout, options?: CodecOptions): CompactCodec {
   const plain = createMessagePackCodec(options)
-  const { maxDepth, bigint, msgpackExtensions } = resolveCodecOptions(options)
-  // The whole body is checked once, as the messagepack codec checks its bodies (PROTOCOL.md 4).
-  const guard = msgpackExtensions ? undefined : new MessagePackGuard(maxDepth, bigint)
-  const reader = new CompactReader(plain)
 
   function entryFor (type: number, name: string): LayoutEntry | undefined {
     return type === MessageType.EVENT ? layout.eventsByName.get(name) : layout.requestsByName.get(name)
@@ -88,10 +81,11 @@ export function createCompactCodec (layout: CompactLayout, options?: CodecOption
     }
   }
 
-  function readBody (type: number, timestamp: number): Record<string, unknown> {
-    const length = reader.array()
-    if (length < 1 || length > 5) throw invalidEnvelope('a msgpack-compact body is an array of 1 to 5 items', '/')
-    const slot = reader.value()
+  function readBody (type: number, body: unknown, timestamp: number): Record<string, unknown> {
+    if (!Array.isArray(body) || body.length < 1 || body.length > 5) {
+      throw invalidEnvelope('a msgpack-compact body is an array of 1 to 5 items', '/')
+    }
+    const slot = body[0]
     let entry: LayoutEntry | undefined
     let name: string
     if (typeof slot === 'string') {
@@ -108,15 +102,16 @@ export function createCompactCodec (layout: CompactLayout, options?: CodecOption
       name = entry.name
     }
     const envelope: Record<string, unknown> = { event_type: name, timestamp }
-    if (length > 1) {
+    if (body.length > 1) {
+      const wire = body[1]
       const node = entry === undefined ? undefined : nodeOf(type, entry)
-      if (reader.nil()) {
+      if (wire === null) {
         // A last nil is a null payload (a missing one is left out); a nil before other fields
         // is null only for a schema that admits null and not a missing payload.
-        if (length === 2 || (node !== undefined && nullNotMissing(node))) envelope.payload = null
+        if (body.length === 2 || (node !== undefined && nullNotMissing(node))) envelope.payload = null
       } else {
         try {
-          envelope.payload = node === undefined ? reader.value() : node.read(reader)
+          envelope.payload = node === undefined ? wire : node.decode(wire)
         } catch (err) {
           if (err instanceof LayoutError) throw invalidPayload(name, err)
           if (isWireboxError(err)) throw err
@@ -124,12 +119,9 @@ export function createCompactCodec (layout: CompactLayout, options?: CodecOption
         }
       }
     }
-    const optional = ['id', 'topic', 'seq'] as const
-    for (let i = 2; i < length; i++) {
-      const value = reader.value()
-      if (value !== null) envelope[optional[i - 2] as string] = value
-    }
-    if (!reader.done) throw new errors.WIREBOX_ERR_DECODE_FAILED('msgpack-compact', `trailing bytes at byte ${reader.pos}`)
+    if (body.length > 2 && body[2] !== null) envelope.id = body[2]
+    if (body.length > 3 && body[3] !== null) envelope.topic = body[3]
+    if (body.length > 4 && body[4] !== null) envelope.seq = body[4]
     return envelope
   }
 
@@ -150,13 +142,9 @@ export function createCompactCodec (layout: CompactLayout, options?: CodecOption
       return writer.finish()
     },
     decodeEnvelope (type, bytes, timestamp) {
-      guard?.check(bytes)
-      reader.reset(bytes)
-      try {
-        return readBody(type, timestamp)
-      } finally {
-        reader.release()
-      }
+      // msgpackr reads the body (natively, where its string extractor is installed); the nodes
+      // then turn the positional arrays into values, reusing them where they can.
+      return readBody(type, plain.decode(bytes), timestamp)
     }
   }
 }

@@ -1,6 +1,5 @@
 /** The compiled forms of the msgpack-compact layout (PROTOCOL.md section 9), shared by its modules. */
 import type { TSchema } from '@sinclair/typebox'
-import type { CompactReader } from './reader.js'
 import type { CompactWriter } from './writer.js'
 
 /** Counts of a quantum are sent as integers only below this magnitude, so differences stay exact. */
@@ -32,8 +31,11 @@ export interface NodeCodec {
    * `LayoutError` with `encoding` set for what the form cannot carry).
    */
   readonly write: (writer: CompactWriter, value: unknown) => void
-  /** Reads the value of the wire form that comes next, not a nil (throws a `LayoutError` for a wire form of the wrong shape). */
-  readonly read: (reader: CompactReader) => unknown
+  /**
+   * The value of a wire form as the messagepack codec decoded it, not nil (throws a `LayoutError`
+   * for a wire form of the wrong shape). Arrays are the decoder's own: they may be reused in place.
+   */
+  readonly decode: (wire: unknown) => unknown
   /** A canonical description of the wire form, the input of the layout hash. */
   readonly describe: unknown
 }

@@ -9,7 +9,6 @@ import { DTYPES, taggedToNdarray } from '../tagged-values.js'
 import type { NumericArray } from '../tagged-values.js'
 import { LayoutError, MAX_COUNT, within } from './layout-types.js'
 import type { LayoutField, LayoutNode } from './layout-types.js'
-import type { CompactReader } from './reader.js'
 import type { CompactWriter } from './writer.js'
 
 type Json = Record<string, unknown>
@@ -41,9 +40,11 @@ function misfit (what: string): never {
   throw new LayoutError(false, what)
 }
 
+const identity = (value: unknown): unknown => value
+
 /** The wire form of anything without a fixed layout: the value itself, as messagepack writes it. */
 function valueNode (schema: TSchema): LayoutNode {
-  return { kind: 'value', schema, write: (w, value) => w.value(value), read: (r) => r.value(), describe: 'value' }
+  return { kind: 'value', schema, write: (w, value) => w.value(value), decode: identity, describe: 'value' }
 }
 
 /** Compiles one schema (exported for the schema generators and tests). */
@@ -91,6 +92,7 @@ function objectNode (schema: TSchema): LayoutNode {
   const n = fields.length
   const names = fields.map((f) => f.name)
   const nodes = fields.map((f) => f.node)
+  const passThrough = nodes.map((node) => node.kind === 'value')
   const nilValue = fields.map((f) => (f.optional || !f.nullable ? undefined : null))
   return {
     kind: 'object',
@@ -111,19 +113,20 @@ function objectNode (schema: TSchema): LayoutNode {
         }
       } catch (err) { within(err, names[i] as string) }
     },
-    read (r) {
-      if (r.array() !== n) misfit(`expected an array of ${n} items (the object's properties)`)
+    decode (wire) {
+      if (!Array.isArray(wire) || wire.length !== n) misfit(`expected an array of ${n} items (the object's properties)`)
       const out: Record<string, unknown> = {}
       let i = 0
       try {
         for (; i < n; i++) {
+          const w = wire[i]
           const key = names[i] as string
           let v: unknown
-          if (r.nil()) {
+          if (w === null) {
             v = nilValue[i]
             if (v === undefined) continue
           } else {
-            v = (nodes[i] as LayoutNode).read(r)
+            v = passThrough[i] === true ? w : (nodes[i] as LayoutNode).decode(w)
           }
           if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true })
           else out[key] = v
@@ -155,15 +158,16 @@ function arrayNode (schema: TSchema, item: LayoutNode): LayoutNode {
         }
       } catch (err) { within(err, i) }
     },
-    read (r) {
-      const n = r.array()
-      if (n < 0) misfit('expected an array')
-      const out = new Array<unknown>(n)
+    decode (wire) {
+      if (!Array.isArray(wire)) misfit('expected an array')
       let i = 0
       try {
-        for (; i < n; i++) out[i] = r.nil() ? null : item.read(r)
+        for (; i < wire.length; i++) {
+          const w = wire[i]
+          if (w !== null) wire[i] = item.decode(w)
+        }
       } catch (err) { within(err, i) }
-      return out
+      return wire
     }
   }
 }
@@ -185,13 +189,15 @@ function quantizedArrayNode (schema: TSchema, item: LayoutNode & { kind: 'quanti
         for (; i < n; i++) writeQuantized(w, value[i], scale)
       } catch (err) { within(err, i) }
     },
-    read (r) {
-      const n = r.array()
-      if (n < 0) misfit('expected an array')
-      // Filled by push: packed arrays, which V8 walks faster than holey ones.
-      const out: unknown[] = []
-      for (let i = 0; i < n; i++) out.push(readQuantized(r, scale))
-      return out
+    decode (wire) {
+      if (!Array.isArray(wire)) misfit('expected an array')
+      // In place: the array is the decoder's own.
+      const n = wire.length
+      for (let i = 0; i < n; i++) {
+        const w = wire[i]
+        if (typeof w === 'number' && Number.isInteger(w)) wire[i] = w / scale
+      }
+      return wire
     }
   }
 }
@@ -215,12 +221,15 @@ function tupleNode (schema: TSchema, items: LayoutNode[]): LayoutNode {
         }
       } catch (err) { within(err, i) }
     },
-    read (r) {
-      if (r.array() !== n) misfit(`expected an array of ${n} items`)
-      const out = new Array<unknown>(n)
+    decode (wire) {
+      if (!Array.isArray(wire) || wire.length !== items.length) misfit(`expected an array of ${items.length} items`)
       let i = 0
+      const out = new Array<unknown>(items.length)
       try {
-        for (; i < n; i++) out[i] = r.nil() ? null : (items[i] as LayoutNode).read(r)
+        for (; i < items.length; i++) {
+          const w = wire[i]
+          out[i] = w === null ? null : (items[i] as LayoutNode).decode(w)
+        }
       } catch (err) { within(err, i) }
       return out
     }
@@ -253,12 +262,6 @@ function writeQuantized (w: CompactWriter, value: unknown, scale: number): void 
   else writeCount(w, count)
 }
 
-/** Reads a quantized value: a count is an integer; a float is the value itself (senders never write a whole float). */
-function readQuantized (r: CompactReader, scale: number): unknown {
-  const wire = r.value()
-  return typeof wire === 'number' && Number.isInteger(wire) ? wire / scale : wire
-}
-
 function quantizedNode (schema: TSchema, scale: number): LayoutNode & { kind: 'quantized' } {
   return {
     kind: 'quantized',
@@ -266,7 +269,8 @@ function quantizedNode (schema: TSchema, scale: number): LayoutNode & { kind: 'q
     scale,
     describe: { quantum: scale },
     write: (w, value) => writeQuantized(w, value, scale),
-    read: (r) => readQuantized(r, scale)
+    // A count is an integer; a float is the value itself (senders never write a whole float).
+    decode: (wire) => typeof wire === 'number' && Number.isInteger(wire) ? wire / scale : wire
   }
 }
 
@@ -299,23 +303,21 @@ function deltaNode (schema: TSchema, scale: number): LayoutNode {
       w.pos = start
       elements.write(w, value)
     },
-    read (r) {
-      const start = r.pos
-      const n = r.array()
-      if (n < 0) misfit('expected an array')
-      const out: number[] = []
+    decode (wire) {
+      if (!Array.isArray(wire)) misfit('expected an array')
+      const n = wire.length
+      for (let i = 0; i < n; i++) {
+        const w = wire[i]
+        if (typeof w !== 'number' || !Number.isInteger(w)) return elements.decode(wire)
+      }
+      // All counts: summed in place (the array is the decoder's own).
       let sum = 0
       for (let i = 0; i < n; i++) {
-        const w = r.value()
-        if (typeof w !== 'number' || !Number.isInteger(w)) {
-          r.pos = start
-          return elements.read(r)
-        }
-        sum += w
+        sum += wire[i] as number
         if (sum >= MAX_COUNT || sum <= -MAX_COUNT) within(new LayoutError(false, 'differences add up to a count beyond 2^52'), i)
-        out.push(sum / scale)
+        wire[i] = sum / scale
       }
-      return out
+      return wire
     }
   }
 }
@@ -333,11 +335,10 @@ function ndarrayNode (schema: TSchema, dtype: string): LayoutNode {
       const array = value as NumericArray
       w.bin(new Uint8Array(array.buffer, array.byteOffset, array.byteLength))
     },
-    read (r) {
-      const bytes = r.bin()
-      if (bytes === undefined) return r.value()
-      if (bytes.length % Class.BYTES_PER_ELEMENT !== 0) misfit(`${bytes.length} bytes do not hold whole ${dtype} values`)
-      return taggedToNdarray(bytes, dtype, [bytes.length / Class.BYTES_PER_ELEMENT])
+    decode (wire) {
+      if (!(wire instanceof Uint8Array)) return wire
+      if (wire.length % Class.BYTES_PER_ELEMENT !== 0) misfit(`${wire.length} bytes do not hold whole ${dtype} values`)
+      return taggedToNdarray(wire, dtype, [wire.length / Class.BYTES_PER_ELEMENT])
     }
   }
 }

@@ -8,8 +8,10 @@
  */
 import type { Codec } from '../codec.js'
 
-/** Bytes of a fresh buffer; a message that does not fit moves to one twice its size. */
+/** Bytes of the first buffer; a message that does not fit moves to one twice its size. */
 const CHUNK = 8192
+/** Fresh buffers keep the size the largest message needed, up to this. */
+const MAX_CHUNK = 4 * 1024 * 1024
 
 /**
  * Writes one body at a time, forward through a buffer (as msgpackr does): the bytes returned by
@@ -19,6 +21,7 @@ const CHUNK = 8192
 export class CompactWriter {
   #buffer = new Uint8Array(0)
   #view = new DataView(this.#buffer.buffer)
+  #chunk = CHUNK
   #start = 0
   /** The next byte to write. */
   pos = 0
@@ -30,7 +33,7 @@ export class CompactWriter {
    * of the connection, which writes the values without a layout.
    */
   begin (room: number, plain: Codec): void {
-    if (this.pos + room + 64 > this.#buffer.length) this.#replace(CHUNK, 0)
+    if (this.pos + room + 64 > this.#buffer.length) this.#replace(this.#chunk, 0)
     this.#start = this.pos
     this.pos += room
     this.#plain = plain
@@ -48,7 +51,10 @@ export class CompactWriter {
 
   /** Makes room for `n` more bytes. */
   ensure (n: number): void {
-    if (this.pos + n > this.#buffer.length) this.#replace(Math.max(CHUNK, (this.pos - this.#start + n) * 2), this.pos - this.#start)
+    if (this.pos + n <= this.#buffer.length) return
+    const size = Math.max(this.#chunk, (this.pos - this.#start + n) * 2)
+    this.#chunk = Math.min(size, MAX_CHUNK)
+    this.#replace(size, this.pos - this.#start)
   }
 
   #replace (size: number, keep: number): void {
