@@ -98,7 +98,11 @@ test('usage errors exit 2 before connecting; an unreachable server exits 1', asy
   }
   t.match(await run(['connect']), { code: 2, err: /which URL/ })
   t.match(await run(['connect', 'http://x']), { code: 2, err: /not a ws:\/\/ or wss:\/\/ URL/ })
-  t.match(await run(['connect', 'ws://x/ws', '--encoding', 'xml']), { code: 2, err: /messagepack or json/ })
+  t.match(await run(['connect', 'ws://x/ws', '--encoding', 'xml']), { code: 2, err: /messagepack, msgpack-compact or json/ })
+  const compact = await run(['connect', 'ws://x/ws', '--encoding', 'msgpack-compact', '--exec', 'ping'])
+  t.equal(compact.code, 2, 'msgpack-compact without a protocol: a usage error, before connecting')
+  t.match(compact.err, /^wirebox: connect: --encoding msgpack-compact needs --protocol <file> \(its layout is compiled from the protocol's schemas\)\n/)
+  t.match(await run(['connect', 'ws://x/ws', '--protocol', 'example/protocol.ts', '--encoding', 'msgpack-compact', '--version', '2']), { code: 2, err: /msgpack-compact needs --version 3/ })
   t.match(await run(['connect', 'ws://x/ws', '--version', '4']), { code: 2, err: /1, 2 or 3/ })
   t.match(await run(['connect', 'ws://x/ws', 'ping']), { code: 2, err: /need --exec/ })
   t.match(await run(['connect', 'ws://x/ws', '--export', 'protocol']), { code: 2, err: /--export needs --protocol/ })
@@ -149,6 +153,26 @@ test('--exec with commands as arguments: requests, events, topics; exit 1 when o
   t.equal(await unchecked.exit, 1)
   t.match(unchecked.output(), /← ERROR 0x200 id \d+ \(after [\d.]+ ms, .*\) \{"code":512,"error":"WIREBOX_ERR_INVALID_PAYLOAD","message":"Invalid payload.*\/payload\/samples/, 'the server\'s ERROR, shown')
   t.match(unchecked.output(), /✗ ecg\.history: failed \(ERROR 0x200\)/)
+})
+
+test('--encoding msgpack-compact with --protocol: requests, topic events and events sent, read with the layout', async (t) => {
+  const app = await buildServer({ logger: false, batchIntervalMs: 50 })
+  const base = await listen(app)
+  t.teardown(() => shutdown(app))
+  const child = wireboxChild(process.execPath, connectArgs(`${base}/ws`, '--encoding', 'msgpack-compact', '--export', 'protocol', '--exec',
+    'request ecg.history {"patient_id":"p1","samples":3}',
+    'subscribe ecg/p1',
+    'wait ecg.data',
+    'request ecg.annotate {"patient_id":"p1","note":"compact"}',
+    'wait ecg.annotation'))
+  t.equal(await child.exit, 0, child.output())
+  const out = child.output()
+  t.notMatch(out, /could not decode/, 'the console reads every frame')
+  t.match(out, /connected: msgpack-compact, version 3, gzip, /)
+  t.match(out, /→ REQUEST ecg\.history id \d+ \(\d+ B on the wire, 8 B body\) \{"patient_id":"p1","samples":3\}/, 'the 8-byte compact body of PROTOCOL.md 9.5')
+  t.match(out, /← RESPONSE ecg\.history id \d+ \(after [\d.]+ ms, \d+ B on the wire, \d+ B body\) \{"patient_id":"p1","sampling_rate":250,"signal":\[[^\]]+\]\}/)
+  t.match(out, /← EVENT ecg\.data topic ecg\/p1 seq \d+ BROADCAST \(age \d+ ms, .*\) \{"patient_id":"p1","seq":\d+,"sampling_rate":250,"signal":\[/)
+  t.match(out, /← EVENT ecg\.annotation topic ecg\/p1 seq \d+ BROADCAST .*"note":"compact"/)
 })
 
 test('--exec reads commands from stdin, one per line, and works without a protocol', async (t) => {

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../lib/cli/main.js'
 import { inspectFrame, formatInspection } from '../lib/cli/inspect.js'
-import { MessageEncoder, MessageType, nodePlatform, Flag, createMessagePackCodec } from '../lib/index.js'
+import { MessageEncoder, MessageType, nodePlatform, Flag, createMessagePackCodec, compileLayout } from '../lib/index.js'
+import { protocol } from '../example/protocol.js'
 import { rawFrame } from './helpers.js'
 
 const run = async (args: string[]): Promise<{ code: number, out: string, err: string }> => {
@@ -120,6 +121,29 @@ test('inspect decodes frames: header, flags, checksum, chunk, compression, body'
   const chunked = await inspectFrame(Buffer.from(readFileSync('test/vectors/v3-event-chunked-messagepack.hex', 'utf8').split('\n')[0] as string, 'hex'))
   t.match(chunked, { chunk: { messageId: 1, index: 0, count: 2 } })
   t.match(chunked.problems[0], /chunk 1 of 2/)
+})
+
+test('inspect reads msgpack-compact frames with --protocol, and by position without', async (t) => {
+  const vector = 'test/vectors/compact-event-ecg-data-topic.hex'
+  const named = await run(['inspect', vector, '--protocol', 'example/protocol.ts', '--export', 'protocol'])
+  t.equal(named.code, 0, named.err)
+  t.match(named.out, /body\s+50 bytes, msgpack-compact\n/)
+  t.match(named.out, /"event_type": "ecg.data",\s+"timestamp": 1700000000000,\s+"payload": \{\s+"patient_id": "p1",\s+"seq": 7,\s+"sampling_rate": 250,\s+"signal": \[\s+0.125,\s+0.13,\s+0.128,\s+-0.5,\s+1,/)
+  t.match(named.out, /"topic": "ecg\/p1",\s+"seq": 7\s+\}/)
+  const positional = await run(['inspect', readFileSync(vector, 'utf8').trim()])
+  t.equal(positional.code, 0)
+  t.match(positional.out, /note\s+a msgpack-compact body, shown by position: --protocol <file> names its event and fields/)
+  t.match(positional.out, /^\[\s+0,\s+\[\s+"p1",\s+7,\s+250,\s+\[\s+125,\s+5,\s+-2,\s+-628,\s+1500,/m, 'the delta counts of PROTOCOL.md 9.5')
+  const gzip = await run(['inspect', 'test/vectors/compact-response-ecg-history-gzip.hex', '--protocol', 'example/protocol.ts'])
+  t.equal(gzip.code, 0, gzip.err)
+  t.match(gzip.out, /compression gzip[\s\S]*msgpack-compact[\s\S]*"event_type": "ecg.history"[\s\S]*"sampling_rate": 250/)
+  const request = await run(['inspect', 'test/vectors/compact-request-ecg-history.hex', '--protocol', 'example/protocol.ts'])
+  t.match(request.out, /"event_type": "ecg.history",[\s\S]*"payload": \{\s+"patient_id": "p1",\s+"samples": 3\s+\},\s+"id": 1/)
+  t.match(await run(['inspect', vector, '--export', 'protocol']), { code: 2, err: /--export needs --protocol/ })
+  const broken = Buffer.from(readFileSync(vector, 'utf8').trim(), 'hex')
+  broken[20] = 0x09 // after the 19-byte header and the array byte: event id 9, not in the layout
+  const unknown = await inspectFrame(broken, { layout: compileLayout(protocol) })
+  t.match(unknown.problems.join('\n'), /event id "9"/, 'an id outside the layout is a problem of the frame')
 })
 
 /** A frame by hand (test/helpers.ts), any header field right or wrong, sent at 2023-11-14T22:13:20Z. */

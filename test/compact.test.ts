@@ -201,6 +201,8 @@ test('malformed compact bodies are refused with the path, and unknown ids by nam
   t.throws(() => codec.decodeEnvelope(MessageType.EVENT, plain([0, ['p1', 1, 250]]), 1), { code: 'WIREBOX_ERR_INVALID_PAYLOAD', details: { path: '/payload', event_type: 'ecg.data' } })
   t.throws(() => codec.decodeEnvelope(MessageType.EVENT, plain([0, ['p1', 1, 250, 'x']]), 1), { code: 'WIREBOX_ERR_INVALID_PAYLOAD', details: { path: '/payload/signal' } })
   t.throws(() => codec.decodeEnvelope(MessageType.EVENT, plain([0, ['p1', 1, 250, [2 ** 51, 2 ** 51]]]), 1), { code: 'WIREBOX_ERR_INVALID_PAYLOAD', details: { path: '/payload/signal/1' } })
+  t.same((codec.decodeEnvelope(MessageType.EVENT, plain([0, ['p1', 1, 250, [2 ** 51, 2 ** 51, 0.5]]]), 1) as { payload: { signal: number[] } }).payload.signal, [2 ** 51 / 1000, 2 ** 51 / 1000, 0.5],
+    'a delta array that holds a float is read element by element, whatever its integers would sum to (9.3)')
   t.throws(() => codec.decodeEnvelope(MessageType.EVENT, plain([0, { patient_id: 'p1' }]), 1), { code: 'WIREBOX_ERR_INVALID_PAYLOAD' }, 'a map where the layout has a tuple')
   t.throws(() => codec.decodeEnvelope(MessageType.EVENT, plain([0, [{ __proto__: 1 }]]).fill(0, 0, 0), 1), { code: 'WIREBOX_ERR_INVALID_PAYLOAD' })
   t.same(codec.decodeEnvelope(MessageType.EVENT, plain([0, ['p1', 1, 250, [1, 2]], null, 'ecg/p1']), 5), { event_type: 'ecg.data', timestamp: 5, payload: { patient_id: 'p1', seq: 1, sampling_rate: 250, signal: [0.001, 0.003] }, topic: 'ecg/p1' })

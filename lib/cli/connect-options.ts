@@ -27,7 +27,8 @@ round trip or age, payload), sends events and requests, subscribes, and reconnec
 client, showing gaps in a topic's seq. Type help in the console for its commands.
 
 options:
-  --encoding <e>     messagepack (default) or json
+  --encoding <e>     messagepack (default), msgpack-compact (needs --protocol: the layout is
+                     compiled from its schemas, as the typed client does) or json
   --compression <c>  gzip (default), deflate or none
   --version <n>      highest protocol version to speak: 1, 2 or 3 (default 3)
   --protocol <file>  a module exporting a protocol (defineProtocol): names are checked and
@@ -63,11 +64,13 @@ export interface SessionOptions {
 /** Checks the options; throws a UsageError naming the first bad one. */
 export function parseOptions (values: ConnectValues): SessionOptions {
   const encoding = values.encoding === 'msgpack' ? 'messagepack' : values.encoding ?? 'messagepack'
-  if (encoding !== 'messagepack' && encoding !== 'json') throw new UsageError(`connect: --encoding ${encoding}: messagepack or json`)
+  if (encoding !== 'messagepack' && encoding !== 'msgpack-compact' && encoding !== 'json') throw new UsageError(`connect: --encoding ${encoding}: messagepack, msgpack-compact or json`)
+  if (encoding === 'msgpack-compact' && values.protocol === undefined) throw new UsageError('connect: --encoding msgpack-compact needs --protocol <file> (its layout is compiled from the protocol\'s schemas)')
   const compression = values.compression ?? 'gzip'
   if (compression !== 'gzip' && compression !== 'deflate' && compression !== 'none') throw new UsageError(`connect: --compression ${compression}: gzip, deflate or none`)
   const version = Number(values.version ?? '3')
   if (version !== 1 && version !== 2 && version !== 3) throw new UsageError(`connect: --version ${String(values.version)}: 1, 2 or 3`)
+  if (encoding === 'msgpack-compact' && version !== 3) throw new UsageError(`connect: --encoding msgpack-compact needs --version 3, not ${version}`)
   const timeoutMs = Number(values.timeout ?? '10000')
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`connect: --timeout ${String(values.timeout)}: a number of ms`)
   const query: Record<string, string> = {}

@@ -12,6 +12,7 @@ import type { Version } from '../core/constants.js'
 import type { Envelope } from '../../schemas/envelope.js'
 import type { Negotiation } from '../../schemas/negotiation.js'
 import { nodePlatform } from '../platform/node.js'
+import type { CompactLayout } from '../core/compact/layout.js'
 import type { WebSocketClass, WebSocketLike } from '../client/node.js'
 
 /** One message as it crossed the wire. */
@@ -72,10 +73,13 @@ export class WireTrace {
   #in = new Direction()
   #out = new Direction()
   readonly #sentAt = new Map<number, number>()
+  readonly #layout: CompactLayout | undefined
 
-  constructor (onEntry: (entry: TraceEntry) => void, onProblem: (err: Error) => void) {
+  /** `layout`: the protocol's, to read msgpack-compact bodies (PROTOCOL.md section 9). */
+  constructor (onEntry: (entry: TraceEntry) => void, onProblem: (err: Error) => void, layout?: CompactLayout) {
     this.#onEntry = onEntry
     this.#onProblem = onProblem
+    this.#layout = layout
   }
 
   /** Resolves once every frame seen so far is decoded and reported. */
@@ -160,7 +164,12 @@ export class WireTrace {
 
   #negotiated (n: Negotiation): void {
     const settings: WireSettings = { encoding: n.encoding, version: n.version, compression: n.compression, maxMessageSize: n.max_message_size }
-    this.#in.decoder = new MessageDecoder(settings, { platform: nodePlatform, codec: CODEC })
-    this.#out.decoder = new MessageDecoder(settings, { platform: nodePlatform, codec: CODEC })
+    if (n.encoding === 'msgpack-compact' && this.#layout === undefined) {
+      this.#onProblem(new Error('the server chose msgpack-compact, and the console has no protocol to read it'))
+      return
+    }
+    const context = { platform: nodePlatform, codec: CODEC, layout: this.#layout }
+    this.#in.decoder = new MessageDecoder(settings, context)
+    this.#out.decoder = new MessageDecoder(settings, context)
   }
 }

@@ -16,6 +16,7 @@ import type { WebSocketClass, WireboxClient } from '../client/node.js'
 import { MessageType, messageTypeName } from '../core/constants.js'
 import { protocolTables } from '../protocol-tables.js'
 import type { ProtocolDefinition } from '../protocol.js'
+import { compileLayout } from '../core/compact/layout.js'
 import type { Negotiation } from '../../schemas/negotiation.js'
 import { flagNames, jsonReplacer } from './inspect.js'
 import { loadProtocol, UsageError } from './load.js'
@@ -64,7 +65,8 @@ export class ConsoleSession {
     this.#write = write
     this.#maxChars = options.maxChars
     this.#asked = `${options.encoding}, version ${options.version}, ${options.compression}`
-    this.trace = new WireTrace((entry) => this.#onEntry(entry), (err) => this.fail(`a frame the console could not decode: ${err.message}`))
+    const layout = options.encoding === 'msgpack-compact' && options.protocol !== undefined ? compileLayout(options.protocol) : undefined
+    this.trace = new WireTrace((entry) => this.#onEntry(entry), (err) => this.fail(`a frame the console could not decode: ${err.message}`), layout)
     const Base = (globalThis as { WebSocket?: WebSocketClass }).WebSocket ?? (WebSocket as unknown as WebSocketClass)
     this.client = createClient(url, {
       encoding: options.encoding,

@@ -11,6 +11,8 @@ import { readChunkHeader } from '../core/chunking.js'
 import { createJsonCodec } from '../core/json-codec.js'
 import { createMessagePackCodec } from '../core/msgpack-codec.js'
 import { nodePlatform } from '../platform/node.js'
+import { createCompactCodec, isCompactType } from '../core/compact/codec.js'
+import type { CompactLayout } from '../core/compact/layout.js'
 import type { CompressionAlgorithm } from '../core/constants.js'
 
 /** What `inspectFrame` found. */
@@ -31,9 +33,17 @@ interface Inspection {
   chunk?: { messageId: number, index: number, count: number, dataBytes: number }
   compression?: CompressionAlgorithm
   bodyBytes?: number
-  encoding?: 'messagepack' | 'json'
+  encoding?: 'messagepack' | 'msgpack-compact' | 'json'
   body?: unknown
+  /** What the reader should know that is not a problem of the frame. */
+  note?: string
   problems: string[]
+}
+
+/** What `inspectFrame` may use. */
+export interface InspectOptions {
+  /** The protocol's layout (compileLayout), to read msgpack-compact bodies (PROTOCOL.md section 9). */
+  layout?: CompactLayout
 }
 
 const FLAG_NAMES: Array<[number, string]> = Object.entries(Flag).map(([name, bit]) => [bit, name])
@@ -51,7 +61,7 @@ export function parseHex (text: string): Uint8Array | undefined {
 }
 
 /** Inspects one frame: bytes of a binary message, or the text of a text message. */
-export async function inspectFrame (input: Uint8Array | string): Promise<Inspection> {
+export async function inspectFrame (input: Uint8Array | string, options: InspectOptions = {}): Promise<Inspection> {
   const problems: string[] = []
   if (typeof input === 'string') {
     const result: Inspection = { transport: 'text', encoding: 'json', problems, bodyBytes: new TextEncoder().encode(input).length }
@@ -121,7 +131,22 @@ export async function inspectFrame (input: Uint8Array | string): Promise<Inspect
   }
   result.bodyBytes = body.length
   if (body.length === 0) return result
-  result.encoding = body[0] === 0x7b ? 'json' : 'messagepack'
+  // A msgpack-compact body (version 3, EVENT/REQUEST/RESPONSE) is an array where a messagepack
+  // envelope is a map (PROTOCOL.md 9.2).
+  const first = body[0] as number
+  if (version === 3 && isCompactType(type) && ((first >= 0x90 && first <= 0x9f) || first === 0xdc || first === 0xdd)) {
+    result.encoding = 'msgpack-compact'
+    if (options.layout === undefined) result.note = 'a msgpack-compact body, shown by position: --protocol <file> names its event and fields'
+    try {
+      result.body = options.layout === undefined
+        ? createMessagePackCodec().decode(body)
+        : createCompactCodec(options.layout).decodeEnvelope(type, body, Math.floor((timestamp ?? 0) / 1000))
+    } catch (err) {
+      problems.push((err as Error).message)
+    }
+    return result
+  }
+  result.encoding = first === 0x7b ? 'json' : 'messagepack'
   try {
     result.body = (result.encoding === 'json' ? createJsonCodec() : createMessagePackCodec()).decode(body)
   } catch (err) {
@@ -147,6 +172,7 @@ export function formatInspection (r: Inspection): string {
   if (r.chunk !== undefined) lines.push(`chunk       message ${r.chunk.messageId}, ${r.chunk.index + 1} of ${r.chunk.count}, ${r.chunk.dataBytes} bytes`)
   if (r.compression !== undefined) lines.push(`compression ${r.compression}`)
   if (r.bodyBytes !== undefined) lines.push(`body        ${r.bodyBytes} bytes${r.encoding === undefined ? '' : `, ${r.encoding}`}`)
+  if (r.note !== undefined) lines.push(`note        ${r.note}`)
   if (r.body !== undefined) lines.push(JSON.stringify(r.body, jsonReplacer, 2))
   for (const p of r.problems) lines.push(`PROBLEM     ${p}`)
   return lines.join('\n')

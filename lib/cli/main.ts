@@ -10,6 +10,7 @@ import { protocolJsonSchema } from '../schema/json-schema.js'
 import { protocolAsyncApi } from '../schema/asyncapi.js'
 import { protocolTypeScript } from '../schema/typescript.js'
 import { inspectFrame, formatInspection, parseHex } from './inspect.js'
+import { compileLayout } from '../core/compact/layout.js'
 import { loadProtocol, UsageError } from './load.js'
 import { connect } from './connect.js'
 import { CONNECT_HELP, CONNECT_OPTIONS } from './connect-options.js'
@@ -30,14 +31,18 @@ options:
   --path <route>     the WebSocket route the documents name (default /ws)
   -h, --help         this help`
 
-const INSPECT_HELP = `usage: wirebox inspect <hex | file>
+const INSPECT_HELP = `usage: wirebox inspect <hex | file> [options]
 
 Decodes one frame: header (version, type, flags, length, checksum, timestamp), chunk header,
 compression and body. The frame is hex (spaces, 0x and : allowed), a file holding hex or the
 raw bytes, or the JSON text of a text message. Exit code 1 when a problem was found.
 
 options:
-  -h, --help  this help`
+  --protocol <file>  a module exporting the protocol (defineProtocol): msgpack-compact bodies
+                     are read with its layout (event names and fields); without it they are
+                     shown by position
+  --export <name>    the protocol's export (default: \`protocol\`, else the first one)
+  -h, --help         this help`
 
 const USAGE = `usage: wirebox <command> [options]
 
@@ -89,7 +94,9 @@ async function schema (args: string[], out: (s: string) => void): Promise<number
 }
 
 async function inspect (args: string[], out: (s: string) => void): Promise<number> {
-  const target = args.join(' ').trim()
+  const { values, positionals } = parse('inspect', args, { protocol: { type: 'string' }, export: { type: 'string' } })
+  if (values.protocol === undefined && values.export !== undefined) throw new UsageError('inspect: --export needs --protocol')
+  const target = positionals.join(' ').trim()
   if (target === '') throw new UsageError('inspect: give a frame in hex, or a file')
   let input: Uint8Array | string
   if (existsSync(target)) {
@@ -101,7 +108,8 @@ async function inspect (args: string[], out: (s: string) => void): Promise<numbe
     if (bytes === undefined && !target.startsWith('{')) throw new UsageError('inspect: not hex, not JSON, and no such file')
     input = bytes ?? target
   }
-  const inspection = await inspectFrame(input)
+  const layout = values.protocol === undefined ? undefined : compileLayout((await loadProtocol(values.protocol, values.export)).protocol)
+  const inspection = await inspectFrame(input, { layout })
   out(formatInspection(inspection) + '\n')
   return inspection.problems.length === 0 ? 0 : 1
 }

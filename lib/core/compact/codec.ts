@@ -20,6 +20,7 @@ import { errors, isWireboxError } from '../../errors.js'
 import type { WireboxError } from '../../errors.js'
 import { LayoutError } from './layout.js'
 import type { CompactLayout, LayoutEntry, LayoutNode } from './layout.js'
+import { writer } from './writer.js'
 
 /** The codec of a connection that negotiated msgpack-compact. */
 export interface CompactCodec extends Codec {
@@ -52,73 +53,98 @@ export function createCompactCodec (layout: CompactLayout, options?: CodecOption
     return type === MessageType.RESPONSE ? entry.response as LayoutNode : entry.payload
   }
 
+  function writeBody (type: number, envelope: Envelope): void {
+    const { event_type: name, payload, id, topic, seq } = envelope
+    const entry = entryFor(type, name)
+    const length = seq !== undefined ? 5 : topic !== undefined ? 4 : id !== undefined ? 3 : payload !== undefined ? 2 : 1
+    writer.array(length)
+    if (entry === undefined) writer.value(name)
+    else writer.number(entry.id)
+    if (length > 1) {
+      if (payload === undefined) writer.nil()
+      else if (entry === undefined) writer.value(payload)
+      else {
+        try {
+          nodeOf(type, entry).write(writer, payload)
+        } catch (err) {
+          if (!(err instanceof LayoutError)) throw err
+          throw new errors.WIREBOX_ERR_ENCODE_FAILED('msgpack-compact', `"${name}" /payload${err.path}: ${err.message}`)
+        }
+      }
+    }
+    if (length > 2) writer.value(id)
+    if (length > 3) writer.value(topic)
+    // msgpackr writes a number beyond 32 bits as a float; a sequence number goes as int 64.
+    if (length > 4) {
+      if (seq !== undefined && seq > 0xffffffff && Number.isSafeInteger(seq)) writer.int64(seq)
+      else writer.value(seq)
+    }
+  }
+
+  function readBody (type: number, body: unknown, timestamp: number): Record<string, unknown> {
+    if (!Array.isArray(body) || body.length < 1 || body.length > 5) {
+      throw invalidEnvelope('a msgpack-compact body is an array of 1 to 5 items', '/')
+    }
+    const slot = body[0]
+    let entry: LayoutEntry | undefined
+    let name: string
+    if (typeof slot === 'string') {
+      name = slot
+    } else {
+      if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0) throw invalidEnvelope('the event is an id (non-negative integer) or a name', '/0')
+      const table = type === MessageType.EVENT ? layout.events : layout.requests
+      entry = table[slot]
+      if (entry === undefined) {
+        const err = new errors.WIREBOX_ERR_UNKNOWN_EVENT(type === MessageType.EVENT ? 'event id' : 'request id', slot)
+        err.details = { path: '/0' }
+        throw err
+      }
+      name = entry.name
+    }
+    const envelope: Record<string, unknown> = { event_type: name, timestamp }
+    if (body.length > 1) {
+      const wire = body[1]
+      const node = entry === undefined ? undefined : nodeOf(type, entry)
+      if (wire === null) {
+        // A last nil is a null payload (a missing one is left out); a nil before other fields
+        // is null only for a schema that admits null and not a missing payload.
+        if (body.length === 2 || (node !== undefined && nullNotMissing(node))) envelope.payload = null
+      } else {
+        try {
+          envelope.payload = node === undefined ? wire : node.decode(wire)
+        } catch (err) {
+          if (err instanceof LayoutError) throw invalidPayload(name, err)
+          if (isWireboxError(err)) throw err
+          throw new errors.WIREBOX_ERR_DECODE_FAILED('msgpack-compact', (err as Error).message)
+        }
+      }
+    }
+    if (body.length > 2 && body[2] !== null) envelope.id = body[2]
+    if (body.length > 3 && body[3] !== null) envelope.topic = body[3]
+    if (body.length > 4 && body[4] !== null) envelope.seq = body[4]
+    return envelope
+  }
+
   return {
     name: 'msgpack-compact',
     layout,
     encode: plain.encode,
     decode: plain.decode,
     encodeEnvelope (type, envelope, room = 0) {
-      const { event_type: name, payload, id, topic, seq } = envelope
-      const entry = entryFor(type, name)
-      const length = seq !== undefined ? 5 : topic !== undefined ? 4 : id !== undefined ? 3 : payload !== undefined ? 2 : 1
-      const body = new Array<unknown>(length)
-      body[0] = entry === undefined ? name : entry.id
-      if (length > 1) {
-        try {
-          body[1] = payload === undefined ? null : entry === undefined ? payload : nodeOf(type, entry).encode(payload)
-        } catch (err) {
-          if (!(err instanceof LayoutError)) throw err
-          throw new errors.WIREBOX_ERR_ENCODE_FAILED('msgpack-compact', `"${name}" /payload${err.path}: ${err.message}`)
-        }
+      if (room < 0 || room > 255) throw new errors.WIREBOX_ERR_INVALID_OPTION('room', 'must be 0-255')
+      writer.begin(room, plain)
+      try {
+        writeBody(type, envelope)
+      } catch (err) {
+        writer.abort()
+        throw err
       }
-      if (length > 2) body[2] = id ?? null
-      if (length > 3) body[3] = topic ?? null
-      if (length > 4) body[4] = seq !== undefined && seq > 0xffffffff && Number.isSafeInteger(seq) ? BigInt(seq) : seq
-      return plain.encode(body, room)
+      return writer.finish()
     },
     decodeEnvelope (type, bytes, timestamp) {
-      const body = plain.decode(bytes)
-      if (!Array.isArray(body) || body.length < 1 || body.length > 5) {
-        throw invalidEnvelope('a msgpack-compact body is an array of 1 to 5 items', '/')
-      }
-      const slot = body[0]
-      let entry: LayoutEntry | undefined
-      let name: string
-      if (typeof slot === 'string') {
-        name = slot
-      } else {
-        if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0) throw invalidEnvelope('the event is an id (non-negative integer) or a name', '/0')
-        const table = type === MessageType.EVENT ? layout.events : layout.requests
-        entry = table[slot]
-        if (entry === undefined) {
-          const err = new errors.WIREBOX_ERR_UNKNOWN_EVENT(type === MessageType.EVENT ? 'event id' : 'request id', slot)
-          err.details = { path: '/0' }
-          throw err
-        }
-        name = entry.name
-      }
-      const envelope: Record<string, unknown> = { event_type: name, timestamp }
-      if (body.length > 1) {
-        const wire = body[1]
-        const node = entry === undefined ? undefined : nodeOf(type, entry)
-        if (wire === null) {
-          // A last nil is a null payload (a missing one is left out); a nil before other fields
-          // is null only for a schema that admits null and not a missing payload.
-          if (body.length === 2 || (node !== undefined && nullNotMissing(node))) envelope.payload = null
-        } else {
-          try {
-            envelope.payload = node === undefined ? wire : node.decode(wire)
-          } catch (err) {
-            if (err instanceof LayoutError) throw invalidPayload(name, err)
-            if (isWireboxError(err)) throw err
-            throw new errors.WIREBOX_ERR_DECODE_FAILED('msgpack-compact', (err as Error).message)
-          }
-        }
-      }
-      if (body.length > 2 && body[2] !== null) envelope.id = body[2]
-      if (body.length > 3 && body[3] !== null) envelope.topic = body[3]
-      if (body.length > 4 && body[4] !== null) envelope.seq = body[4]
-      return envelope
+      // msgpackr reads the body (natively, where its string extractor is installed); the nodes
+      // then turn the positional arrays into values, reusing them where they can.
+      return readBody(type, plain.decode(bytes), timestamp)
     }
   }
 }

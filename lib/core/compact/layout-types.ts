@@ -1,5 +1,6 @@
 /** The compiled forms of the msgpack-compact layout (PROTOCOL.md section 9), shared by its modules. */
 import type { TSchema } from '@sinclair/typebox'
+import type { CompactWriter } from './writer.js'
 
 /** Counts of a quantum are sent as integers only below this magnitude, so differences stay exact. */
 export const MAX_COUNT = 2 ** 52
@@ -25,9 +26,15 @@ export interface LayoutField {
 
 /** What every node does. */
 export interface NodeCodec {
-  /** The wire form of a value (throws a `LayoutError` with `encoding` set for what the form cannot carry). */
-  readonly encode: (value: unknown) => unknown
-  /** The value of a wire form (throws a `LayoutError` for a wire form of the wrong shape). */
+  /**
+   * Writes the wire form of a value, never undefined: callers write nil for that (throws a
+   * `LayoutError` with `encoding` set for what the form cannot carry).
+   */
+  readonly write: (writer: CompactWriter, value: unknown) => void
+  /**
+   * The value of a wire form as the messagepack codec decoded it, not nil (throws a `LayoutError`
+   * for a wire form of the wrong shape). Arrays are the decoder's own: they may be reused in place.
+   */
   readonly decode: (wire: unknown) => unknown
   /** A canonical description of the wire form, the input of the layout hash. */
   readonly describe: unknown

@@ -9,6 +9,7 @@ import { DTYPES, taggedToNdarray } from '../tagged-values.js'
 import type { NumericArray } from '../tagged-values.js'
 import { LayoutError, MAX_COUNT, within } from './layout-types.js'
 import type { LayoutField, LayoutNode } from './layout-types.js'
+import type { CompactWriter } from './writer.js'
 
 type Json = Record<string, unknown>
 
@@ -43,7 +44,7 @@ const identity = (value: unknown): unknown => value
 
 /** The wire form of anything without a fixed layout: the value itself, as messagepack writes it. */
 function valueNode (schema: TSchema): LayoutNode {
-  return { kind: 'value', schema, encode: identity, decode: identity, describe: 'value' }
+  return { kind: 'value', schema, write: (w, value) => w.value(value), decode: identity, describe: 'value' }
 }
 
 /** Compiles one schema (exported for the schema generators and tests). */
@@ -98,19 +99,19 @@ function objectNode (schema: TSchema): LayoutNode {
     schema,
     fields,
     describe: { object: fields.map((f) => [f.name, f.node.describe, f.optional ? 1 : 0]) },
-    encode (value) {
+    write (w, value) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('expected an object')
       const object = value as Record<string, unknown>
-      const out = new Array<unknown>(n)
+      w.array(n)
       let i = 0
       try {
         for (; i < n; i++) {
           const key = names[i] as string
           const v = Object.hasOwn(object, key) ? object[key] : undefined
-          out[i] = v === undefined ? null : passThrough[i] === true ? v : (nodes[i] as LayoutNode).encode(v)
+          if (v === undefined) w.nil()
+          else (nodes[i] as LayoutNode).write(w, v)
         }
       } catch (err) { within(err, names[i] as string) }
-      return out
     },
     decode (wire) {
       if (!Array.isArray(wire) || wire.length !== n) misfit(`expected an array of ${n} items (the object's properties)`)
@@ -144,29 +145,29 @@ function arrayNode (schema: TSchema, item: LayoutNode): LayoutNode {
     schema,
     item,
     describe: { array: item.describe },
-    encode (value) {
+    write (w, value) {
       if (!Array.isArray(value)) fail('expected an array')
-      const out = new Array<unknown>(value.length)
+      const n = value.length
+      w.array(n)
       let i = 0
       try {
-        for (; i < value.length; i++) {
+        for (; i < n; i++) {
           const v = value[i]
-          out[i] = v === undefined || v === null ? null : item.encode(v)
+          if (v === undefined || v === null) w.nil()
+          else item.write(w, v)
         }
       } catch (err) { within(err, i) }
-      return out
     },
     decode (wire) {
       if (!Array.isArray(wire)) misfit('expected an array')
-      const out = new Array<unknown>(wire.length)
       let i = 0
       try {
         for (; i < wire.length; i++) {
           const w = wire[i]
-          out[i] = w === null ? null : item.decode(w)
+          if (w !== null) wire[i] = item.decode(w)
         }
       } catch (err) { within(err, i) }
-      return out
+      return wire
     }
   }
 }
@@ -179,55 +180,46 @@ function quantizedArrayNode (schema: TSchema, item: LayoutNode & { kind: 'quanti
     schema,
     item,
     describe: { array: item.describe },
-    encode (value) {
+    write (w, value) {
       if (!Array.isArray(value)) fail('expected an array')
       const n = value.length
-      // Filled by push: packed arrays, which V8 and msgpackr walk faster than holey ones.
-      const out: unknown[] = []
+      w.array(n)
       let i = 0
       try {
-        for (; i < n; i++) {
-          const v = value[i]
-          if (typeof v !== 'number') {
-            out.push(v ?? null)
-            continue
-          }
-          const count = countOf(v, scale)
-          out.push(count === undefined ? v : count > 0xffffffff || count < -0x80000000 ? BigInt(count) : count)
-        }
+        for (; i < n; i++) writeQuantized(w, value[i], scale)
       } catch (err) { within(err, i) }
-      return out
     },
     decode (wire) {
       if (!Array.isArray(wire)) misfit('expected an array')
+      // In place: the array is the decoder's own.
       const n = wire.length
-      const out: unknown[] = []
       for (let i = 0; i < n; i++) {
         const w = wire[i]
-        out.push(typeof w === 'number' && Number.isInteger(w) ? w / scale : w)
+        if (typeof w === 'number' && Number.isInteger(w)) wire[i] = w / scale
       }
-      return out
+      return wire
     }
   }
 }
 
 function tupleNode (schema: TSchema, items: LayoutNode[]): LayoutNode {
+  const n = items.length
   return {
     kind: 'tuple',
     schema,
     items,
-    describe: { tuple: items.map((n) => n.describe) },
-    encode (value) {
-      if (!Array.isArray(value) || value.length !== items.length) fail(`expected an array of ${items.length} items`)
+    describe: { tuple: items.map((node) => node.describe) },
+    write (w, value) {
+      if (!Array.isArray(value) || value.length !== n) fail(`expected an array of ${n} items`)
+      w.array(n)
       let i = 0
-      const out = new Array<unknown>(items.length)
       try {
-        for (; i < items.length; i++) {
+        for (; i < n; i++) {
           const v = value[i]
-          out[i] = v === undefined || v === null ? null : (items[i] as LayoutNode).encode(v)
+          if (v === undefined || v === null) w.nil()
+          else (items[i] as LayoutNode).write(w, v)
         }
       } catch (err) { within(err, i) }
-      return out
     },
     decode (wire) {
       if (!Array.isArray(wire) || wire.length !== items.length) misfit(`expected an array of ${items.length} items`)
@@ -256,22 +248,29 @@ function countOf (value: number, scale: number): number | undefined {
   return undefined
 }
 
+/** Writes a count: beyond 32 bits as int 64 (msgpackr would write such a number as a float). */
+function writeCount (w: CompactWriter, count: number): void {
+  if (count > 0xffffffff || count < -0x80000000) w.int64(count)
+  else w.number(count)
+}
+
+/** Writes a quantized value: its count when it is a multiple, else the value itself. */
+function writeQuantized (w: CompactWriter, value: unknown, scale: number): void {
+  if (typeof value !== 'number') return w.value(value)
+  const count = countOf(value, scale)
+  if (count === undefined) w.number(value)
+  else writeCount(w, count)
+}
+
 function quantizedNode (schema: TSchema, scale: number): LayoutNode & { kind: 'quantized' } {
   return {
     kind: 'quantized',
     schema,
     scale,
     describe: { quantum: scale },
-    encode (value) {
-      if (typeof value !== 'number') return value
-      const count = countOf(value, scale)
-      // msgpackr writes numbers beyond 32 bits as float 64; a BigInt makes it an int 64.
-      return count === undefined ? value : count > 0xffffffff || count < -0x80000000 ? BigInt(count) : count
-    },
-    decode (wire) {
-      // A count is an integer; a float is the value itself (senders never write a whole float).
-      return typeof wire === 'number' && Number.isInteger(wire) ? wire / scale : wire
-    }
+    write: (w, value) => writeQuantized(w, value, scale),
+    // A count is an integer; a float is the value itself (senders never write a whole float).
+    decode: (wire) => typeof wire === 'number' && Number.isInteger(wire) ? wire / scale : wire
   }
 }
 
@@ -282,10 +281,11 @@ function deltaNode (schema: TSchema, scale: number): LayoutNode {
     schema,
     scale,
     describe: { delta: scale },
-    encode (value) {
+    write (w, value) {
       if (!Array.isArray(value)) fail('expected an array')
       const n = value.length
-      const out: Array<number | bigint> = []
+      const start = w.pos
+      w.array(n)
       let previous = 0
       let i = 0
       try {
@@ -294,28 +294,30 @@ function deltaNode (schema: TSchema, scale: number): LayoutNode {
           if (typeof v !== 'number') break
           const count = countOf(v, scale)
           if (count === undefined) break
-          const d = count - previous
-          out.push(d > 0xffffffff || d < -0x80000000 ? BigInt(d) : d)
+          writeCount(w, count - previous)
           previous = count
         }
       } catch (err) { within(err, i) }
-      if (i === n) return out
+      if (i === n) return
       // Not every value is a multiple: element by element, which holds at least one float.
-      return elements.encode(value)
+      w.pos = start
+      elements.write(w, value)
     },
     decode (wire) {
       if (!Array.isArray(wire)) misfit('expected an array')
       const n = wire.length
-      const out: number[] = []
-      let sum = 0
       for (let i = 0; i < n; i++) {
         const w = wire[i]
         if (typeof w !== 'number' || !Number.isInteger(w)) return elements.decode(wire)
-        sum += w
-        if (sum >= MAX_COUNT || sum <= -MAX_COUNT) within(new LayoutError(false, 'differences add up to a count beyond 2^52'), i)
-        out.push(sum / scale)
       }
-      return out
+      // All counts: summed in place (the array is the decoder's own).
+      let sum = 0
+      for (let i = 0; i < n; i++) {
+        sum += wire[i] as number
+        if (sum >= MAX_COUNT || sum <= -MAX_COUNT) within(new LayoutError(false, 'differences add up to a count beyond 2^52'), i)
+        wire[i] = sum / scale
+      }
+      return wire
     }
   }
 }
@@ -328,10 +330,10 @@ function ndarrayNode (schema: TSchema, dtype: string): LayoutNode {
     schema,
     dtype,
     describe: { ndarray: dtype },
-    encode (value) {
-      if (!(value instanceof Class)) return value
+    write (w, value) {
+      if (!(value instanceof Class)) return w.value(value)
       const array = value as NumericArray
-      return new Uint8Array(array.buffer, array.byteOffset, array.byteLength)
+      w.bin(new Uint8Array(array.buffer, array.byteOffset, array.byteLength))
     },
     decode (wire) {
       if (!(wire instanceof Uint8Array)) return wire
