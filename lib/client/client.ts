@@ -3,23 +3,21 @@
  * listeners and reconnection, over the session rules it shares with the server (lib/session).
  * Pure: the WebSocket class and the Platform are given (see browser.ts and node.ts).
  */
-import { MessageDecoder, MessageEncoder } from '../core/wire.js'
+import { MessageDecoder } from '../core/wire.js'
+import type { MessageEncoder } from '../core/wire.js'
 import { utf8Length } from '../core/bytes.js'
 import type { DecodedMessage, EncodedMessage } from '../core/wire.js'
 import { Flag, MessageType } from '../core/constants.js'
 import type { Platform } from '../core/platform.js'
 import type { Envelope } from '../../schemas/envelope.js'
 import type { Negotiation } from '../../schemas/negotiation.js'
-import type { ErrorPayload } from '../../schemas/error.js'
 import type { SubscriptionAck } from '../../schemas/subscription.js'
-import { CloseCode, WireCode, errors } from '../errors.js'
+import { CloseCode, errors } from '../errors.js'
 import type { WireboxError } from '../errors.js'
 import type { TSchema } from '@sinclair/typebox'
 import { eventProblem, protocolTables, senderSchema } from '../protocol-tables.js'
 import type { ClientEventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload, ResponsePayload, ServerEventName } from '../protocol.js'
-import { handshakeSettings, negotiatedSettings } from '../session/handshake.js'
-import { assertSameLayout, compileLayout } from '../core/compact/layout.js'
-import type { CompactLayout } from '../core/compact/layout.js'
+import { handshakeSettings } from '../session/handshake.js'
 import { Session } from '../session/session.js'
 import type { MessageFields } from '../session/session.js'
 import { IdCounter, PendingTable } from '../session/pending.js'
@@ -27,9 +25,13 @@ import { Inbox } from '../session/inbox.js'
 import { CLIENT_DEFAULTS, connectUrl, reconnectDelay } from './reconnect.js'
 import { TopicCursors } from './topic-cursors.js'
 import { ClientListeners } from './listeners.js'
+import { WaitingCalls } from './waiting-calls.js'
+import { handleIncoming } from './incoming.js'
+import type { IncomingContext } from './incoming.js'
+import { negotiatedWire } from './negotiated-wire.js'
+import type { NegotiatedWire } from './negotiated-wire.js'
 import type { TopicGap } from './topic-cursors.js'
 
-import { WireboxRemoteError } from './types.js'
 import type { ClientOptions, ClientState, ClientStats, EventMeta, WebSocketClass, WebSocketLike } from './types.js'
 
 export { WireboxRemoteError } from './types.js'
@@ -53,7 +55,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   readonly #requests = new PendingTable<unknown>()
   readonly #ids = new IdCounter()
   readonly #topics = new TopicCursors()
-  #queue: Array<{ run: () => void, fail: (error: Error) => void }> = []
+  readonly #waiting = new WaitingCalls()
   #socket: WebSocketLike | undefined
   #session: Session | undefined
   #inbox: Inbox | undefined
@@ -65,7 +67,6 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined
   #stopHeartbeat: () => void = () => {}
   #closedByUser = false
-  #readyWaiters: Array<{ resolve: (n: Negotiation) => void, reject: (e: Error) => void }> = []
 
   constructor (url: string, options: ClientOptions<P>, WebSocketImpl: WebSocketClass, platform: Platform) {
     this.url = url
@@ -92,7 +93,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   async ready (): Promise<Negotiation> {
     if (this.#state === 'open' && this.#negotiation !== undefined) return this.#negotiation
     if (this.#state === 'closed') throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('the client is closed')
-    return await new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }))
+    return await this.#waiting.ready()
   }
 
   /** Listens to state changes; returns a function that stops listening. */
@@ -120,15 +121,21 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   }
 
   /** Sends a request; resolves to the typed response, rejects with WireboxRemoteError or a catalog error. */
-  async request<K extends RequestName<P>> (name: K, payload: RequestPayload<P, K>, options: { timeoutMs?: number } = {}): Promise<ResponsePayload<P, K>> {
-    if (this.#validatesOutgoing()) {
-      const definition = protocolTables(this.#options.protocol).requests.get(name)
-      if (definition === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', name)
-      const invalid = this.#validate(definition.payload, payload, name)
-      if (invalid !== undefined) throw invalid
+  request<K extends RequestName<P>> (name: K, payload: RequestPayload<P, K>, options: { timeoutMs?: number } = {}): Promise<ResponsePayload<P, K>> {
+    try {
+      if (this.#validatesOutgoing()) {
+        const definition = protocolTables(this.#options.protocol).requests.get(name)
+        if (definition === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', name)
+        const invalid = this.#validate(definition.payload, payload, name)
+        if (invalid !== undefined) throw invalid
+      }
+      const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs
+      const exchange = (): Promise<unknown> => this.#exchange(MessageType.REQUEST, { event_type: name, payload }, timeoutMs)
+      // Connected: no queue and no extra promise in the way.
+      return (this.#state === 'open' ? exchange() : this.#whenOpen(exchange)) as Promise<ResponsePayload<P, K>>
+    } catch (err) {
+      return Promise.reject(err)
     }
-    const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs
-    return await this.#whenOpen(async () => await this.#exchange(MessageType.REQUEST, { event_type: name, payload }, timeoutMs)) as ResponsePayload<P, K>
   }
 
   /** Sends an event a client may send; with `ack`, resolves once the server acknowledges it (version 3), else a refusal reaches `onError`. */
@@ -193,13 +200,23 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   }
 
   /** Sends a message with a new id and resolves with the payload of its answer. */
-  async #exchange (type: number, fields: MessageFields, timeoutMs = this.#options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs, onAnswer?: (payload: unknown) => void): Promise<unknown> {
-    const session = this.#live()
-    const id = this.#ids.take()
-    const name = fields.event_type ?? (type === MessageType.SUBSCRIBE ? 'subscribe' : 'unsubscribe')
-    const answer = this.#requests.wait(id, name, timeoutMs, () => new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, timeoutMs), onAnswer)
-    this.#transmit(session, type, { ...fields, id }, 0).catch((err: Error) => this.#requests.reject(id, err))
-    return await answer
+  #exchange (type: number, fields: MessageFields, timeoutMs = this.#options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs, onAnswer?: (payload: unknown) => void): Promise<unknown> {
+    try {
+      const session = this.#live()
+      const id = this.#ids.take()
+      const name = fields.event_type ?? (type === MessageType.SUBSCRIBE ? 'subscribe' : 'unsubscribe')
+      const answer = this.#requests.wait(id, name, timeoutMs, () => new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, timeoutMs), onAnswer)
+      const failed = (err: unknown): void => { this.#requests.reject(id, err as Error) }
+      try {
+        const sent = this.#transmit(session, type, { ...fields, id }, 0)
+        if (sent instanceof Promise) sent.catch(failed)
+      } catch (err) {
+        failed(err)
+      }
+      return answer
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   #validatesOutgoing (): boolean {
@@ -225,8 +242,8 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     if (this.#state === 'open') return await run()
     if (this.#state === 'closed') throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('the client is closed')
     if (this.#options.queueWhileConnecting === false) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED(`not connected (${this.#state})`)
-    if (this.#queue.length >= (this.#options.maxQueue ?? CLIENT_DEFAULTS.maxQueue)) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('the queue for the reconnection is full')
-    return await new Promise<T>((resolve, reject) => this.#queue.push({ run: () => { run().then(resolve, reject) }, fail: reject }))
+    if (this.#waiting.size >= (this.#options.maxQueue ?? CLIENT_DEFAULTS.maxQueue)) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('the queue for the reconnection is full')
+    return await this.#waiting.call(run)
   }
 
   /** The session of the current connection, once negotiated. */
@@ -235,10 +252,14 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     return this.#session
   }
 
-  async #transmit (session: Session, type: number, fields: MessageFields, flags: number): Promise<void> {
+  /** Sends a message; throws (or rejects) with WIREBOX_ERR_CONNECTION_CLOSED when it could not be written. */
+  #transmit (session: Session, type: number, fields: MessageFields, flags: number): void | Promise<void> {
     const encoder = this.#encoder
     if (encoder === undefined || session !== this.#session) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('not connected')
-    if (!await session.send(encoder, type, fields, flags)) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('the socket closed before sending')
+    const closed = (): Error => new errors.WIREBOX_ERR_CONNECTION_CLOSED('the socket closed before sending')
+    const sent = session.send(encoder, type, fields, flags)
+    if (sent instanceof Promise) return sent.then((written) => { if (!written) throw closed() })
+    if (!sent) throw closed()
   }
 
   #connect (): void {
@@ -258,11 +279,21 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     this.#decoder = undefined
     this.#encoder = undefined
     this.#negotiation = undefined
+    // What handling this connection's messages needs, made once.
+    const incoming: IncomingContext = {
+      listeners: this.#listeners,
+      topics: this.#topics,
+      requests: this.#requests,
+      acks: session.acks,
+      problem: (kind, name, payload) => this.#incomingProblem(kind, name, payload),
+      report: (error) => this.#emitError(error),
+      answer: (type, fields) => this.#answer(session, type, fields)
+    }
     this.#inbox = new Inbox({
       open: () => socket === this.#socket,
       // Before the negotiation: the handshake's form (PROTOCOL.md section 1).
-      decode: async (input) => await (this.#decoder ?? new MessageDecoder(handshakeSettings(input), { platform: this.#platform, codec: this.#options.codec })).decode(input),
-      handle: (message) => this.#receive(session, message),
+      decode: (input) => (this.#decoder ?? new MessageDecoder(handshakeSettings(input), { platform: this.#platform, codec: this.#options.codec })).decodeNow(input),
+      handle: (message) => this.#receive(session, incoming, message),
       fail: (err) => this.#emitError(err as Error)
     })
     socket.onmessage = (event) => this.#onMessage(socket, event.data)
@@ -287,57 +318,30 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     this.#inbox?.push(input)
   }
 
-  #receive (session: Session, message: DecodedMessage): void {
+  #receive (session: Session, incoming: IncomingContext, message: DecodedMessage): void {
     this.stats.messagesIn++
     this.stats.bodyBytesIn += message.bodySize
     if (message.type === MessageType.PROTOCOL_NEGOTIATION) return this.#onNegotiation(session, message.envelope?.payload as Negotiation)
     const encoder = this.#encoder
     if (encoder !== undefined && session.handle(message, encoder, () => {})) return
-    const envelope = message.envelope as Envelope
-    const id = envelope?.id
-    switch (message.type) {
-      case MessageType.RESPONSE: return this.#onResponse(envelope)
-      case MessageType.SUBSCRIPTION_ACK: {
-        if (id !== undefined) {
-          this.#requests.resolve(id, envelope.payload)
-          return
-        }
-        // A notice of lost messages.
-        const gap = this.#topics.answer(envelope.payload as SubscriptionAck, undefined, false)
-        if (gap !== undefined) this.#emitGap(gap)
-        return
-      }
-      case MessageType.ERROR: {
-        const error = new WireboxRemoteError(envelope.payload as ErrorPayload)
-        if (id !== undefined && (this.#requests.reject(id, error) || session.acks.reject(id, error))) return
-        return this.#emitError(error)
-      }
-      case MessageType.EVENT: return this.#onEvent(session, message, envelope)
-      default:
-    }
+    handleIncoming(incoming, message, message.envelope as Envelope)
   }
 
   #onNegotiation (session: Session, negotiation: Negotiation): void {
-    const settings = negotiatedSettings(negotiation)
-    let layout: CompactLayout | undefined
-    if (negotiation.encoding === 'msgpack-compact') {
-      try {
-        layout = compileLayout(this.#options.protocol ?? {})
-        // A server with other schemas would misread every body (PROTOCOL.md 9.1): stop for good.
-        assertSameLayout(layout, negotiation.layout)
-      } catch (err) {
-        this.#emitError(err as Error)
-        this.close(CloseCode.PROTOCOL_ERROR, 'layout mismatch')
-        return
-      }
+    let wire: NegotiatedWire
+    try {
+      wire = negotiatedWire(negotiation, this.#options.protocol, this.#platform, this.#options.codec)
+    } catch (err) {
+      // A server with other schemas would misread every body (PROTOCOL.md 9.1): stop for good.
+      this.#emitError(err as Error)
+      this.close(CloseCode.PROTOCOL_ERROR, 'layout mismatch')
+      return
     }
-    const context = { platform: this.#platform, codec: this.#options.codec, layout }
-    this.#encoder = new MessageEncoder(settings, context)
-    this.#decoder = new MessageDecoder({ encoding: settings.encoding, version: settings.version, compression: settings.compression, maxMessageSize: settings.maxMessageSize }, context)
+    this.#encoder = wire.encoder
+    this.#decoder = wire.decoder
     this.#negotiation = negotiation
     this.#attempt = 0
-    const versionCheck = { version: negotiation.version, encoding: negotiation.encoding, ...(layout === undefined ? {} : { layout_hash: layout.hash }) }
-    this.#transmit(session, MessageType.VERSION_CHECK, { payload: versionCheck }, 0).catch(() => {})
+    this.#answer(session, MessageType.VERSION_CHECK, { payload: wire.versionCheck })
     this.#stopHeartbeat()
     // The server pings every interval: silence for two means the connection is gone.
     this.#stopHeartbeat = session.liveness.watch(negotiation.heartbeat_interval_ms, () => this.#socket?.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout'))
@@ -348,39 +352,18 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
         if (session !== this.#session) return
         for (const result of results) if (result.status === 'rejected') this.#emitError(result.reason as Error)
         this.#setState('open')
-        for (const item of this.#queue.splice(0)) item.run()
-        for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve(negotiation)
+        this.#waiting.open(negotiation)
       }, () => {})
   }
 
-  #onResponse (envelope: Envelope): void {
-    const id = envelope.id
-    if (id === undefined) return
-    const invalid = this.#incomingProblem('response', this.#requests.nameOf(id), envelope.payload)
-    if (invalid !== undefined) this.#requests.reject(id, invalid)
-    else this.#requests.resolve(id, envelope.payload)
-  }
-
-  #onEvent (session: Session, message: DecodedMessage, envelope: Envelope): void {
-    const name = envelope.event_type
-    // Exactly once: a topic message at or below the last seq seen is not delivered again.
-    if (envelope.topic !== undefined && envelope.seq !== undefined && !this.#topics.accept(envelope.topic, envelope.seq)) return
-    const invalid = this.#incomingProblem('event', name, envelope.payload)
-    if (invalid !== undefined) return this.#emitError(invalid)
-    const meta: EventMeta = { envelope, flags: message.flags, topic: envelope.topic, seq: envelope.seq }
-    const runs = this.#listeners.event(name, envelope.payload, meta)
-    const id = envelope.id
-    if ((message.flags & Flag.ACK_REQUIRED) === 0 || id === undefined) {
-      for (const run of runs) run.catch((err: Error) => this.#emitError(err))
-      return
+  /** Sends a message nobody awaits (an ACK, a VERSION_CHECK); a closed connection drops it. */
+  #answer (session: Session, type: number, fields: MessageFields): void {
+    try {
+      const sent = this.#transmit(session, type, fields, 0)
+      if (sent instanceof Promise) sent.catch(() => {})
+    } catch {
+      // The connection closed: nothing to answer on (a reconnection starts over).
     }
-    Promise.all(runs).then(
-      async () => await this.#transmit(session, MessageType.ACK, { event_type: name, id }, 0),
-      async (err: Error) => {
-        this.#emitError(err)
-        const payload = { code: WireCode.INTERNAL_ERROR, message: new errors.WIREBOX_ERR_INTERNAL(name).message }
-        await this.#transmit(session, MessageType.ERROR, { id, payload }, 0)
-      }).catch(() => {})
   }
 
   #onClose (socket: WebSocketLike, code: number): void {
@@ -414,8 +397,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     const closed = (): Error => new errors.WIREBOX_ERR_CONNECTION_CLOSED(reason)
     this.#requests.rejectAll(closed)
     this.#session?.acks.rejectAll(closed)
-    for (const item of this.#queue.splice(0)) item.fail(closed())
-    for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(closed())
+    this.#waiting.fail(closed)
   }
 
   #setState (state: ClientState): void {

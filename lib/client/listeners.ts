@@ -40,9 +40,30 @@ export class ClientListeners {
     return () => this.#gaps.delete(listener)
   }
 
-  /** Runs the listeners of an event; each run is a promise. */
-  event (name: string, payload: unknown, meta: EventMeta): Array<Promise<void>> {
-    return [...(this.#events.get(name) ?? [])].map(async (listener) => await listener(payload, meta))
+  /**
+   * Runs the listeners of an event, now; each failure (a throw, a rejection) goes to `report`.
+   * Returns whether all succeeded: at once when every listener returned, else as a promise
+   * settled once all have.
+   */
+  event (name: string, payload: unknown, meta: EventMeta, report: (error: Error) => void): boolean | Promise<boolean> {
+    const set = this.#events.get(name)
+    if (set === undefined) return true
+    let pending: Array<Promise<boolean>> | undefined
+    let ok = true
+    const failed = (err: unknown): false => {
+      report(err as Error)
+      return false
+    }
+    for (const listener of [...set]) {
+      try {
+        const run = listener(payload, meta)
+        if (run instanceof Promise) (pending ??= []).push(run.then(() => true, failed))
+      } catch (err) {
+        ok = failed(err)
+      }
+    }
+    if (pending === undefined) return ok
+    return Promise.all(pending).then((results) => ok && results.every(Boolean))
   }
 
   /** Tells the state listeners. */
