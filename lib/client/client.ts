@@ -272,7 +272,9 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
       this.#scheduleReconnect()
       return
     }
-    socket.binaryType = 'arraybuffer'
+    // Node's `ws` hands over its own Buffer without a copy; elsewhere ArrayBuffers.
+    socket.binaryType = 'nodebuffer'
+    if (socket.binaryType !== 'nodebuffer') socket.binaryType = 'arraybuffer'
     const session = new Session((message) => this.#write(socket, message))
     this.#socket = socket
     this.#session = session
@@ -313,7 +315,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   #onMessage (socket: WebSocketLike, data: unknown): void {
     if (socket !== this.#socket) return
     this.#session?.liveness.seen()
-    const input = typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer)
+    const input = typeof data === 'string' || data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer)
     this.stats.wireBytesIn += typeof input === 'string' ? utf8Length(input) : input.length
     this.#inbox?.push(input)
   }

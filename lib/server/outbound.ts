@@ -54,7 +54,8 @@ export class Outbound {
   /** Writes one encoded message; false when it was dropped or the connection is finished. */
   write (encoded: EncodedMessage, type: number, droppable: boolean, eventType?: string): boolean {
     if (this.#owner.finished() || this.#socket.readyState !== this.#socket.OPEN) return false
-    if (this.congested) {
+    // Above the high-water mark only what may be dropped is, and `close` closes.
+    if ((droppable || this.#options.policy === 'close') && this.congested) {
       if (this.#owner.finished()) return false
       if (droppable) {
         this.#metrics.dropped++
