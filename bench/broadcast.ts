@@ -3,7 +3,9 @@
  * messages. Deliveries per second and bytes on the wire for wirebox encoding once per variant
  * (with and without gzip) against the same fan-out encoding per socket, and against ws with
  * permessage-deflate (JSON text, deflated per socket by ws), measured in the same run, as ratios.
- * The server's RSS before, during (peak) and after each run is printed too.
+ * Server CPU per delivery is set against the floor: plain ws sending the same MessagePack bytes,
+ * encoded once, to every socket. The server's RSS before, during (peak) and after each run is
+ * printed too.
  *
  * Run: npm run bench   (or: tsx bench/broadcast.ts [--quick])
  */
@@ -14,7 +16,7 @@ import Fastify from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { WebSocketServer } from 'ws'
 import type { WebSocket as WsSocket } from 'ws'
-import wirebox, { defineProtocol } from '../lib/index.js'
+import wirebox, { defineProtocol, Flag, MessageEncoder, MessageType, nodePlatform } from '../lib/index.js'
 import { printTable } from './table.js'
 import type { WireboxConnection } from '../lib/index.js'
 
@@ -42,8 +44,12 @@ const wbPort = (app.server.address() as { port: number }).port
 const deflateServer = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: { threshold: 1024 } })
 await new Promise((resolve) => deflateServer.once('listening', resolve))
 const wsPort = (deflateServer.address() as { port: number }).port
+const plainServer = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false })
+await new Promise((resolve) => plainServer.once('listening', resolve))
+const plainPort = (plainServer.address() as { port: number }).port
+const floorEncoder = new MessageEncoder({ encoding: 'messagepack', version: 3, compression: 'none' }, { platform: nodePlatform })
 
-interface Result { size: string, variant: string, deliveriesPerSecond: number, wireBytesPerMessage: number, rssBefore: number, rssPeak: number, rssAfter: number }
+interface Result { size: string, variant: string, deliveriesPerSecond: number, wireBytesPerMessage: number, cpuPerDelivery: number, rssBefore: number, rssPeak: number, rssAfter: number }
 const results: Result[] = []
 const mb = (n: number): string => (n / 1024 / 1024).toFixed(0)
 
@@ -72,17 +78,19 @@ async function run (size: string, variant: string, child: ChildProcess, count: n
   const bytesBefore = written(serverSockets())
   const done = new Promise<void>((resolve) => child.once('message', () => resolve()))
   const start = performance.now()
+  const cpu = process.cpuUsage()
   for (let i = 0; i < count; i++) await publishOne()
   await done
+  const used = process.cpuUsage(cpu)
   const seconds = (performance.now() - start) / 1000
   clearInterval(sampler)
   const bytes = written(serverSockets()) - bytesBefore
   globalThis.gc?.()
-  results.push({ size, variant, deliveriesPerSecond: (SOCKETS * count) / seconds, wireBytesPerMessage: bytes / (SOCKETS * count), rssBefore, rssPeak, rssAfter: process.memoryUsage().rss })
+  results.push({ size, variant, deliveriesPerSecond: (SOCKETS * count) / seconds, wireBytesPerMessage: bytes / (SOCKETS * count), cpuPerDelivery: (used.user + used.system) / (SOCKETS * count), rssBefore, rssPeak, rssAfter: process.memoryUsage().rss })
 }
 
 const variants = ['wirebox MessagePack, encode once, no compression', 'wirebox MessagePack, encode once, gzip', 'wirebox MessagePack + gzip, encode per socket (baseline)', 'ws permessage-deflate, JSON text',
-  'wirebox msgpack-compact, encode once, no compression', 'wirebox msgpack-compact, encode once, gzip']
+  'wirebox msgpack-compact, encode once, no compression', 'wirebox msgpack-compact, encode once, gzip', 'ws, the same MessagePack bytes encoded once (floor)']
 const wireboxSockets = (): Array<{ _socket?: { bytesWritten: number } }> => [...app.wirebox.connections].map((c) => c.socket as unknown as { _socket?: { bytesWritten: number } })
 
 for (const [size, bytes, count] of SIZES) {
@@ -105,6 +113,15 @@ for (const [size, bytes, count] of SIZES) {
     child.send({ close: true })
     while (app.wirebox.connections.size > 0) await new Promise((resolve) => setTimeout(resolve, 10))
   }
+  const floor = await clients(`ws://127.0.0.1:${plainPort}`, false)
+  let f = 0
+  await run(size, variants[6] as string, floor, count, () => plainServer.clients as unknown as Set<{ _socket?: { bytesWritten: number } }>, async () => {
+    const envelope = { event_type: 'feed', timestamp: Date.now(), topic: 'feed', seq: ++f, payload: payloads[(f - 1) % count] }
+    const frame = (await floorEncoder.encodeMessage({ type: MessageType.EVENT, flags: Flag.BROADCAST, envelope })).frames[0] as Uint8Array
+    for (const socket of plainServer.clients) socket.send(frame)
+  })
+  floor.send({ close: true })
+  while (plainServer.clients.size > 0) await new Promise((resolve) => setTimeout(resolve, 10))
   const child = await clients(`ws://127.0.0.1:${wsPort}`, true)
   let m = 0
   await run(size, variants[3] as string, child, count, () => deflateServer.clients as unknown as Set<{ _socket?: { bytesWritten: number } }>, async () => {
@@ -116,12 +133,14 @@ for (const [size, bytes, count] of SIZES) {
 }
 await app.close()
 deflateServer.close()
+plainServer.close()
 
 const table = results.map((r) => {
   const base = results.find((b) => b.size === r.size && b.variant === variants[2]) as Result
-  return [r.size, r.variant, r.deliveriesPerSecond.toFixed(0), (r.deliveriesPerSecond / base.deliveriesPerSecond).toFixed(2), r.wireBytesPerMessage.toFixed(0), (r.wireBytesPerMessage / base.wireBytesPerMessage).toFixed(2), `${mb(r.rssBefore)} / ${mb(r.rssPeak)} / ${mb(r.rssAfter)}`]
+  const floor = results.find((b) => b.size === r.size && b.variant === variants[6]) as Result
+  return [r.size, r.variant, r.deliveriesPerSecond.toFixed(0), (r.deliveriesPerSecond / base.deliveriesPerSecond).toFixed(2), r.wireBytesPerMessage.toFixed(0), (r.wireBytesPerMessage / base.wireBytesPerMessage).toFixed(2), r.cpuPerDelivery.toFixed(2), (r.cpuPerDelivery / floor.cpuPerDelivery).toFixed(2), `${mb(r.rssBefore)} / ${mb(r.rssPeak)} / ${mb(r.rssAfter)}`]
 })
-const header = ['message', 'fan-out', 'deliveries/s', 'vs per-socket', 'wire bytes/delivery', 'vs per-socket', 'RSS MB before/peak/after']
+const header = ['message', 'fan-out', 'deliveries/s', 'vs per-socket', 'wire bytes/delivery', 'vs per-socket', 'server CPU µs/delivery', 'vs ws floor', 'RSS MB before/peak/after']
 console.log(`bench/broadcast - node ${process.version}, ${SOCKETS} sockets over loopback (clients in a child process), messages of sensor rows (${SIZES.map(([s, , n]) => `${n} x ${s}`).join(', ')}); baseline: wirebox encoding per socket, same run`)
 console.log()
 printTable(header, table)
