@@ -24,5 +24,6 @@ test('lib/core and the web platform bundle for the browser without node: modules
   t.same(inputs.filter((i) => i.startsWith('node:') || /\/(fastify|@fastify)\//.test(i)), [], 'no node: module, no Fastify')
   const bundle = result.outputFiles[0]?.text ?? ''
   t.notMatch(bundle, /from\s*["']node:/, 'no node: import left in the bundle')
-  t.ok(bundle.length < 400_000, `bundle is ${Math.round(bundle.length / 1024)} KiB unminified`)
+  // A guard against something large slipping in; bench/bundle.ts measures the minified, gzipped size.
+  t.ok(bundle.length < 450_000, `bundle is ${Math.round(bundle.length / 1024)} KiB unminified`)
 })
