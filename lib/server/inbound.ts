@@ -37,8 +37,9 @@ export class Inbound<P extends ProtocolDefinition> {
   readonly #route: RouteContext
   readonly #owner: InboundOwner<P>
   readonly #log: ConnectionLog
-  readonly #events = new Map<string, EventHandler<P, ClientEventName<P>>>()
-  readonly #requests = new Map<string, RequestHandler<P, RequestName<P>>>()
+  // Created with the first handler of each kind.
+  #events: Map<string, EventHandler<P, ClientEventName<P>>> | undefined
+  #requests: Map<string, RequestHandler<P, RequestName<P>>> | undefined
   #inFlight = 0
   // Timeouts of asynchronous handlers, one timer for all (created with the first).
   #deadlines: Deadlines<number> | undefined
@@ -54,12 +55,14 @@ export class Inbound<P extends ProtocolDefinition> {
   on<K extends ClientEventName<P>> (event: K, handler: EventHandler<P, K>): void {
     const wrong = eventProblem(this.#route, 'client', event)
     if (wrong !== undefined) throw wrong
+    this.#events ??= new Map()
     this.#events.set(event, handler as unknown as EventHandler<P, ClientEventName<P>>)
   }
 
   /** Registers the handler of a request. */
   handle<K extends RequestName<P>> (request: K, handler: RequestHandler<P, K>): void {
     if (!this.#route.requests.has(request)) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', request)
+    this.#requests ??= new Map()
     this.#requests.set(request, handler as unknown as RequestHandler<P, RequestName<P>>)
   }
 
@@ -76,7 +79,7 @@ export class Inbound<P extends ProtocolDefinition> {
     if (schema === undefined) return this.#owner.fail(eventProblem(this.#route, 'client', name), envelope.id)
     const invalid = validatePayload(schema, envelope.payload, name)
     if (invalid !== undefined) return this.#owner.fail(invalid, envelope.id)
-    const handler = this.#events.get(name)
+    const handler = this.#events?.get(name)
     const done = (): void => {
       if (ackWanted) this.#owner.reply(MessageType.ACK, { id: envelope.id, event_type: name })
     }
@@ -99,7 +102,7 @@ export class Inbound<P extends ProtocolDefinition> {
     if (definition === undefined) return this.#owner.fail(unknownRequest(name), id)
     const invalid = validatePayload(definition.payload, envelope.payload, name)
     if (invalid !== undefined) return this.#owner.fail(invalid, id)
-    const handler = this.#requests.get(name)
+    const handler = this.#requests?.get(name)
     if (handler === undefined) return this.#owner.fail(new Error(`no handler registered for request "${name}"`), id, name)
     if (this.#inFlight >= o.maxInFlight) return this.#owner.fail(new errors.WIREBOX_ERR_TOO_MANY_REQUESTS(o.maxInFlight), id)
     this.#inFlight++

@@ -14,23 +14,24 @@ interface Entry<T> {
 
 /** A table of awaited replies. */
 export class PendingTable<T> {
-  readonly #entries = new Map<number, Entry<T>>()
+  // Created with the first wait (an idle connection awaits nothing).
+  #entries: Map<number, Entry<T>> | undefined
   // Created with the first wait: one timer for all of them.
   #deadlines: Deadlines<number> | undefined
 
   /** Replies awaited now. */
   get size (): number {
-    return this.#entries.size
+    return this.#entries?.size ?? 0
   }
 
   /** Whether a reply to `id` is awaited. */
   has (id: number): boolean {
-    return this.#entries.has(id)
+    return this.#entries?.has(id) ?? false
   }
 
   /** The name given to `wait` for `id` (the request's or event's name). */
   nameOf (id: number): string | undefined {
-    return this.#entries.get(id)?.name
+    return this.#entries?.get(id)?.name
   }
 
   /**
@@ -40,6 +41,7 @@ export class PendingTable<T> {
    */
   wait (id: number, name: string, timeoutMs: number, timeoutError: () => Error, onReply?: (value: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      this.#entries ??= new Map<number, Entry<T>>()
       this.#entries.set(id, {
         name,
         resolve: onReply === undefined ? resolve : (value) => { onReply(value); resolve(value) },
@@ -65,13 +67,13 @@ export class PendingTable<T> {
 
   /** Rejects everything awaited (the connection closed). */
   rejectAll (error: () => Error): void {
-    for (const id of [...this.#entries.keys()]) this.reject(id, error())
+    for (const id of [...this.#entries?.keys() ?? []]) this.reject(id, error())
   }
 
   #take (id: number): Entry<T> | undefined {
-    const entry = this.#entries.get(id)
+    const entry = this.#entries?.get(id)
     if (entry === undefined) return undefined
-    this.#entries.delete(id)
+    this.#entries?.delete(id)
     this.#deadlines?.delete(id)
     return entry
   }
