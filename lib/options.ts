@@ -10,7 +10,7 @@ import type { Encoding, CodecOptions } from './core/codec.js'
 import type { Protocol, ProtocolDefinition } from './protocol.js'
 import type { Broker } from './brokers/broker.js'
 import { errors } from './errors.js'
-import { assertOptions } from './core/options.js'
+import { assertOptions } from './core/schema-check.js'
 import { CodecOptionsSchema } from '../schemas/wire-options.js'
 
 /** Compression settings. */

@@ -15,7 +15,7 @@ import { Type } from '@sinclair/typebox'
 import { Counter, Gauge, Histogram, register as globalRegistry } from 'prom-client'
 import type { Registry } from 'prom-client'
 import type { FastifyPluginAsync } from 'fastify'
-import { assertOptions } from './core/options.js'
+import { assertOptions } from './core/schema-check.js'
 import { errors } from './errors.js'
 import { METRIC_FAMILIES, PluginMetrics, REQUEST_DURATION, kMetrics } from './metrics.js'
 

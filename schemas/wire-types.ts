@@ -1,10 +1,12 @@
 import { Kind, Type, TypeRegistry } from '@sinclair/typebox'
 import type { TSchema, TUnsafe } from '@sinclair/typebox'
 import { DTYPES } from '../lib/core/tagged-values.js'
+import { scaleOf } from '../lib/core/quantum.js'
 import type { NumericArray } from '../lib/core/tagged-values.js'
 import type { DType, DTypeArrays } from '../lib/core/dtypes.js'
 
 export type { DType } from '../lib/core/dtypes.js'
+export { quantumScale } from '../lib/core/quantum.js'
 
 /** Options of an NdArray schema. */
 export interface NdArrayOptions {
@@ -52,18 +54,6 @@ export type QuantizedArrayOptions = Parameters<typeof Type.Array>[1] & {
 }
 
 /**
- * Checks a quantum: 1 / scale for a whole scale from 1 to 2^31 (1, 0.5, 0.01, 0.001 ...), so a
- * value that is not a multiple is never a whole number (PROTOCOL.md section 9.4).
- */
-function scaleOf (quantum: number): number {
-  const scale = Math.round(1 / quantum)
-  if (!(quantum > 0) || !Number.isFinite(quantum) || scale < 1 || scale > 2 ** 31 || 1 / scale !== quantum) {
-    throw new TypeError(`A quantum must be 1 / n for a whole n from 1 to 2^31 (e.g. 0.001); got ${quantum}`)
-  }
-  return scale
-}
-
-/**
  * A number that msgpack-compact sends as a whole count of `quantum` (e.g. `Quantized(0.001)`
  * for millivolts with three decimals): JSON Schema extension `x-quantum`. A value that is not a
  * multiple travels as a float, never rounded. JSON and MessagePack send it as any number.
@@ -80,12 +70,4 @@ export function Quantized (quantum: number, options: QuantizedOptions = {}): Ret
 export function QuantizedArray (quantum: number, options: QuantizedArrayOptions = {}): ReturnType<typeof Type.Array<ReturnType<typeof Type.Number>>> {
   const { delta = false, ...rest } = options
   return Type.Array(Quantized(quantum), delta ? { ...rest, 'x-delta': true } : rest)
-}
-
-/** The scale (1 / quantum) of a schema with `x-quantum`, or undefined; throws for a bad quantum. */
-export function quantumScale (schema: unknown): number | undefined {
-  const quantum = (schema as { 'x-quantum'?: unknown })['x-quantum']
-  if (quantum === undefined) return undefined
-  if (typeof quantum !== 'number') throw new TypeError(`x-quantum must be a number; got ${typeof quantum}`)
-  return scaleOf(quantum)
 }

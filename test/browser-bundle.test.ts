@@ -51,10 +51,21 @@ t.test('the bundle is one minified ES module with no node: module and no server 
   t.ok(code.startsWith(`/*! fastify-wirebox ${manifest.version} browser client (MIT); bundles ${packages.map((p) => `${p.name} ${p.version} (${p.license})`).join(', ')} */\n`), 'the banner names every bundled package and its license')
 })
 
-t.test('the bundle, imported as a module in Chromium, negotiates, requests and subscribes', { skip: missing ?? false }, async (t) => {
+t.test('the bundle holds no schema compiler: validation is opt-in, the envelope and option checks are hand-written', async (t) => {
+  const typebox = Object.entries(built.metafile.outputs).flatMap(([, o]) => Object.entries(o.inputs))
+    .filter(([input, { bytesInOutput }]) => bytesInOutput > 0 && input.includes('@sinclair/typebox/') && !input.endsWith('/type/symbols/symbols.mjs'))
+  t.same(typebox.map(([input]) => input), [], 'no TypeBox but its Kind symbol')
+  t.notMatch(code, /TypeCompiler|\beval\(/, 'no compiler in the code')
+  // msgpackr compiles readers only for its records, which the codec turns off (useRecords: false).
+  const compiled = code.match(/new Function\(.{0,40}/g) ?? []
+  t.ok(compiled.every((call) => call.includes('"return function(){return "')), `no new Function but msgpackr's record reader: ${compiled.join(', ')}`)
+})
+
+t.test('the bundle, imported as a module in Chromium under script-src \'self\', negotiates, requests and subscribes', { skip: missing ?? false }, async (t) => {
   const app = await buildServer({ logger: false, batchIntervalMs: 50 })
-  // The bundle as a user's page would load it, from the server of the WebSocket route.
-  app.get('/bundle-test.html', async (_request, reply) => await reply.type('text/html').send('<!doctype html><title>bundle</title>'))
+  // The bundle as a user's page would load it, from the server of the WebSocket route, under a
+  // Content-Security-Policy without 'unsafe-eval' (nothing in the bundle compiles code as it loads).
+  app.get('/bundle-test.html', async (_request, reply) => await reply.type('text/html').header('content-security-policy', "script-src 'self'").send('<!doctype html><title>bundle</title>'))
   app.get('/vendor/wirebox-client.js', async (_request, reply) => await reply.type('text/javascript').send(code))
   const base = (await listen(app)).replace('ws:', 'http:')
   const browser = await launch()

@@ -1,6 +1,6 @@
 /**
  * The core is pure: it bundles for the browser with no `node:` module and no Fastify, so the
- * browser client can share it.
+ * browser client can share it; what the client uses of it bundles without TypeBox.
  */
 import { test } from 'tap'
 import { build } from 'esbuild'
@@ -24,6 +24,29 @@ test('lib/core and the web platform bundle for the browser without node: modules
   t.same(inputs.filter((i) => i.startsWith('node:') || /\/(fastify|@fastify)\//.test(i)), [], 'no node: module, no Fastify')
   const bundle = result.outputFiles[0]?.text ?? ''
   t.notMatch(bundle, /from\s*["']node:/, 'no node: import left in the bundle')
-  // A guard against something large slipping in; bench/bundle.ts measures the minified, gzipped size.
-  t.ok(bundle.length < 450_000, `bundle is ${Math.round(bundle.length / 1024)} KiB unminified`)
+})
+
+test('the encoder and decoder bundle without TypeBox: their envelope and option checks are written by hand', async (t) => {
+  const result = await build({
+    stdin: {
+      contents: "export { MessageEncoder, MessageDecoder } from './lib/core/wire.js'; export { webPlatform } from './lib/platform/web.js'",
+      resolveDir: new URL('..', import.meta.url).pathname,
+      loader: 'ts'
+    },
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'silent'
+  })
+  const bundled = Object.entries(result.metafile.outputs).flatMap(([, o]) => Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([name]) => name))
+  t.ok(bundled.includes('lib/core/envelope.ts') && bundled.includes('lib/core/options.ts'), 'the checks are bundled')
+  // TypeBox's Kind symbol (Symbol.for('TypeBox.Kind'), read by the msgpack-compact nodes) is all that may come from it.
+  t.same(bundled.filter((i) => i.includes('@sinclair/typebox/') && !i.endsWith('/type/symbols/symbols.mjs')), [], 'nothing else of TypeBox')
+  const text = result.outputFiles[0]?.text ?? ''
+  t.notMatch(text, /TypeCompiler|\beval\(/, 'no schema compiler')
+  // msgpackr compiles readers only for its records, which the codec turns off (useRecords: false).
+  const compiled = text.match(/new Function\(.{0,40}/g) ?? []
+  t.ok(compiled.every((call) => call.includes('"return function(){return "')), `no code compiled at run time but msgpackr's record reader: ${compiled.join(', ')}`)
 })

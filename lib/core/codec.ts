@@ -3,8 +3,7 @@
  * per connection by the negotiated `encoding`.
  */
 import { DEFAULTS } from './constants.js'
-import { assertOptions } from './options.js'
-import { CodecOptionsSchema } from '../../schemas/wire-options.js'
+import { assertCodecOptions } from './options.js'
 
 /** Body encodings a connection can negotiate (`msgpack-compact`: PROTOCOL.md section 9). */
 export type Encoding = 'messagepack' | 'msgpack-compact' | 'json'
@@ -49,7 +48,7 @@ export interface ResolvedCodecOptions {
 
 /** Checks codec options (WIREBOX_ERR_INVALID_OPTION) and applies the defaults. */
 export function resolveCodecOptions (options: CodecOptions = {}): ResolvedCodecOptions {
-  assertOptions(CodecOptionsSchema, options, 'codec options')
+  assertCodecOptions(options)
   return {
     maxDepth: options.maxDepth ?? DEFAULTS.maxDepth,
     bigint: options.bigint ?? false,

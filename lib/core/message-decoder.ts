@@ -19,8 +19,7 @@ import type { Platform } from './platform.js'
 import { assertEnvelope } from './envelope.js'
 import { isCompactType } from './compact/codec.js'
 import type { CompactCodec } from './compact/codec.js'
-import { assertOptions } from './options.js'
-import { DecoderLimitsSchema } from '../../schemas/wire-options.js'
+import { assertDecoderLimits } from './options.js'
 import type { Envelope } from '../../schemas/envelope.js'
 import { errors } from '../errors.js'
 import type { WireboxError } from '../errors.js'
@@ -75,7 +74,7 @@ export class MessageDecoder {
   constructor (settings: WireSettings, options: DecoderOptions) {
     this.settings = Object.freeze(resolveSettings(settings))
     const { platform: _platform, codec: _codec, layout, partialBudget: _budget, ...limits } = options
-    checkOnce(options, () => assertOptions(DecoderLimitsSchema, limits, 'decoder options'))
+    checkOnce(options, () => assertDecoderLimits(limits))
     this.#options = options
     this.#platform = options.platform
     this.#codec = sharedCodec(settings.encoding, options.codec, layout)

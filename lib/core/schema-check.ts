@@ -1,12 +1,15 @@
 /**
  * Compiled TypeBox checks, one per schema, and the problems of a failed check: the one place
  * that turns a check into the catalog's distinction (a missing required field or not) and says
- * which values a literal, enum or union of literals allows.
+ * which values a literal, enum or union of literals allows. Used by the server's options and
+ * payload validation; the wire core's own checks (envelope, options) are written by hand so that
+ * the browser client bundles no compiler.
  */
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { TypeCheck } from '@sinclair/typebox/compiler'
 import { ValueErrorType } from '@sinclair/typebox/errors'
+import { errors } from '../errors.js'
 
 const checks = new WeakMap<TSchema, TypeCheck<TSchema>>()
 
@@ -18,6 +21,17 @@ export function compiledCheck (schema: TSchema): TypeCheck<TSchema> {
     checks.set(schema, check)
   }
   return check
+}
+
+/** Throws one WIREBOX_ERR_INVALID_OPTION listing every field of `value` that `schema` rejects. */
+export function assertOptions (schema: TSchema, value: unknown, what: string): void {
+  const check = compiledCheck(schema)
+  if (check.Check(value)) return
+  const problems = new Map<string, string>()
+  for (const error of check.Errors(value)) {
+    if (!problems.has(error.path)) problems.set(error.path, `${error.path || '/'} ${error.message}`)
+  }
+  throw new errors.WIREBOX_ERR_INVALID_OPTION(what, [...problems.values()].join('; '))
 }
 
 /** Why a value failed its schema. */

@@ -12,8 +12,7 @@ import type { Platform } from './platform.js'
 import { createCompactCodec } from './compact/codec.js'
 import type { CompactCodec } from './compact/codec.js'
 import type { CompactLayout } from './compact/layout.js'
-import { assertOptions } from './options.js'
-import { WireSettingsSchema } from '../../schemas/wire-options.js'
+import { assertWireSettings } from './options.js'
 import { errors } from '../errors.js'
 
 /** What a connection negotiated, and its limits. */
@@ -78,7 +77,7 @@ export function checkOnce (value: object, check: () => void): void {
 
 /** Checks `settings` and fills in the defaults. */
 export function resolveSettings (settings: WireSettings): ResolvedSettings {
-  checkOnce(settings, () => assertOptions(WireSettingsSchema, settings, 'wire settings'))
+  checkOnce(settings, () => assertWireSettings(settings))
   if (settings.encoding === 'msgpack-compact' && settings.version !== 3) {
     throw new errors.WIREBOX_ERR_INVALID_OPTION('wire settings', 'msgpack-compact needs version 3 (its bodies take the timestamp from the v3 header)')
   }

@@ -4,7 +4,7 @@
  */
 import { Kind } from '@sinclair/typebox'
 import type { TSchema } from '@sinclair/typebox'
-import { quantumScale } from '../../../schemas/wire-types.js'
+import { quantumScale } from '../quantum.js'
 import { DTYPES, taggedToNdarray } from '../tagged-values.js'
 import type { NumericArray } from '../tagged-values.js'
 import { LayoutError, MAX_COUNT, within } from './layout-types.js'
