@@ -1,6 +1,7 @@
 /**
  * The server side of bench/e2e (run in its own process): /plain is @fastify/websocket with JSON
- * text frames and a hand-written echo; /wirebox is a wirebox route with an `echo` request.
+ * text frames and a hand-written echo; /wirebox is a wirebox route with `echo` and `echo.floats`
+ * requests.
  */
 import Fastify from 'fastify'
 import { Type } from '@sinclair/typebox'
@@ -11,6 +12,10 @@ const protocol = defineProtocol({
     echo: {
       payload: Type.Object({ items: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), value: Type.Number(), tags: Type.Array(Type.String()) })) }),
       response: Type.Object({ items: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), value: Type.Number(), tags: Type.Array(Type.String()) })) })
+    },
+    'echo.floats': {
+      payload: Type.Object({ sensor: Type.String(), samples: Type.Array(Type.Number()) }),
+      response: Type.Object({ sensor: Type.String(), samples: Type.Array(Type.Number()) })
     }
   }
 })
@@ -25,6 +30,7 @@ app.get('/plain', { websocket: true }, (socket) => {
 })
 app.wirebox('/wirebox', { protocol }, (connection) => {
   connection.handle('echo', (payload) => payload)
+  connection.handle('echo.floats', (payload) => payload)
 })
 await app.listen({ host: '127.0.0.1', port: 0 })
 const { port } = app.server.address() as { port: number }

@@ -1,7 +1,9 @@
 /**
  * bench/e2e: request/response over loopback. Messages per second and p50/p99 latency at 200 B
  * and 4 KB payloads for wirebox (JSON and MessagePack) against plain @fastify/websocket with
- * JSON text frames, measured in the same run, as ratios. The server runs in a child process;
+ * JSON text frames, measured in the same run, as ratios. The 4 KB floats family (full-precision
+ * samples, which gzip shrinks by about a third) shows the compression default against none:
+ * compression that does not pay is learnt and skipped. The server runs in a child process;
  * each row keeps a window of requests in flight on one connection for a fixed time.
  *
  * Run: npm run bench   (or: tsx bench/e2e.ts [--quick])
@@ -23,6 +25,16 @@ function payloadOf (targetBytes: number): { items: Array<{ id: number, name: str
     items.push({ id: i, name: `sensor-${i}`, value: Math.round(i * 1234.567) / 100, tags: ['ward-3', i % 2 === 0 ? 'ok' : 'check'] })
   }
   return { items }
+}
+
+/** About `count` full-precision floats: gzip saves about a third of their MessagePack bytes. */
+function floatsOf (count: number): { sensor: string, samples: number[] } {
+  let seed = 11
+  const samples = Array.from({ length: count }, () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed / 0x7fffffff * 200 - 100
+  })
+  return { sensor: 'ward-3/bed-7', samples }
 }
 
 interface Row { size: string, variant: string, perSecond: number, p50: number, p99: number }
@@ -74,8 +86,8 @@ const { port } = await new Promise<{ port: number }>((resolve) => child.once('me
 const base = `ws://127.0.0.1:${port}`
 const rows: Row[] = []
 
-for (const [size, bytes] of [['200 B', 200], ['4 KB', 4096]] as const) {
-  const payload = payloadOf(bytes)
+for (const [size, make, request] of [['200 B', () => payloadOf(200), 'echo'], ['4 KB', () => payloadOf(4096), 'echo'], ['4 KB floats', () => floatsOf(210), 'echo.floats']] as const) {
+  const payload = make()
   const plain = await run(`${base}/plain`, undefined, (ws, done) => {
     ws.on('message', (data) => done((JSON.parse(data.toString()) as { id: number }).id))
     return { send: (id) => ws.send(JSON.stringify({ id, type: 'echo', payload })) }
@@ -99,7 +111,7 @@ for (const [size, bytes] of [['200 B', 200], ['4 KB', 4096]] as const) {
       })
       return {
         send: (id) => {
-          encoder.encode({ type: MessageType.REQUEST, envelope: { event_type: 'echo', timestamp: Date.now(), id, payload } })
+          encoder.encode({ type: MessageType.REQUEST, envelope: { event_type: request, timestamp: Date.now(), id, payload } })
             .then((frames) => { for (const frame of frames) ws.send(frame) }, (err: unknown) => { throw err })
         }
       }

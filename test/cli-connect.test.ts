@@ -152,7 +152,7 @@ test('--exec with commands as arguments: requests, events, topics; exit 1 when o
   const unchecked = wireboxChild(process.execPath, connectArgs(`${base}/ws`, '--no-validate', '--exec', 'request ecg.history {"patient_id":"p1","samples":0}'))
   t.equal(await unchecked.exit, 1)
   t.match(unchecked.output(), /← ERROR 0x200 id \d+ \(after [\d.]+ ms, .*\) \{"code":512,"error":"WIREBOX_ERR_INVALID_PAYLOAD","message":"Invalid payload.*\/payload\/samples/, 'the server\'s ERROR, shown')
-  t.match(unchecked.output(), /✗ ecg\.history: failed \(ERROR 0x200\)/)
+  t.match(unchecked.output(), /✗ ecg\.history: failed \(ERROR 0x200 WIREBOX_ERR_INVALID_PAYLOAD\)/, 'the failed call names the catalog error')
 })
 
 test('--encoding msgpack-compact with --protocol: requests, topic events and events sent, read with the layout', async (t) => {

@@ -177,7 +177,7 @@ export class ConsoleSession {
       return true
     } catch (err) {
       // The trace has shown an ERROR from the server already; say which call it failed.
-      this.fail(`${what}: ${err instanceof WireboxRemoteError ? `failed (ERROR 0x${err.wireCode.toString(16)})` : describeError(err)}`)
+      this.fail(`${what}: ${err instanceof WireboxRemoteError ? `failed (ERROR 0x${err.wireCode.toString(16)}${err.code === undefined ? '' : ` ${err.code}`})` : describeError(err)}`)
       return false
     } finally {
       await this.trace.idle()
@@ -256,7 +256,7 @@ export class ConsoleSession {
 
 function describeError (err: unknown): string {
   if (err instanceof WireboxRemoteError) {
-    return `ERROR 0x${err.wireCode.toString(16)} ${err.message}${err.details === undefined ? '' : ` ${JSON.stringify(err.details)}`}`
+    return `ERROR 0x${err.wireCode.toString(16)}${err.code === undefined ? '' : ` ${err.code}`} ${err.message}${err.details === undefined ? '' : ` ${JSON.stringify(err.details)}`}`
   }
   const e = err as Error & { code?: string }
   return e.code === undefined ? e.message : `${e.code}: ${e.message}`
