@@ -79,15 +79,20 @@ function compressNow (algorithm: CompressionAlgorithm, data: Uint8Array, level: 
   return algorithm === 'gzip' ? zlib.gzipSync(data, options) : zlib.deflateSync(data, options)
 }
 
-function compress (algorithm: CompressionAlgorithm, data: Uint8Array, level: number): Promise<Uint8Array> {
+/** The inline result when there is one (a throw is a rejection), else `pooled()` in the thread pool. */
+function inlineOrPool (inline: () => Uint8Array | undefined, pooled: () => Promise<Uint8Array>): Promise<Uint8Array> {
   try {
-    const inline = compressNow(algorithm, data, level)
-    if (inline !== undefined) return Promise.resolve(inline)
+    const result = inline()
+    if (result !== undefined) return Promise.resolve(result)
   } catch (err) {
     return Promise.reject(err)
   }
+  return inPool(pooled)
+}
+
+function compress (algorithm: CompressionAlgorithm, data: Uint8Array, level: number): Promise<Uint8Array> {
   const fn = algorithm === 'gzip' ? zlib.gzip : zlib.deflate
-  return inPool(async () => await new Promise((resolve, reject) => {
+  return inlineOrPool(() => compressNow(algorithm, data, level), async () => await new Promise((resolve, reject) => {
     (fn as (buf: Uint8Array, opts: zlib.ZlibOptions, cb: ZlibCallback) => void)(data, { level, chunkSize: POOL_CHUNK_SIZE }, (err, out) => {
       if (err !== null) reject(err)
       else resolve(out)
@@ -109,14 +114,8 @@ function decompressNow (algorithm: CompressionAlgorithm, data: Uint8Array, maxSi
 }
 
 function decompress (algorithm: CompressionAlgorithm, data: Uint8Array, maxSize: number): Promise<Uint8Array> {
-  try {
-    const inline = decompressNow(algorithm, data, maxSize)
-    if (inline !== undefined) return Promise.resolve(inline)
-  } catch (err) {
-    return Promise.reject(err)
-  }
   const fn = algorithm === 'gzip' ? zlib.gunzip : zlib.inflate
-  return inPool(async () => await new Promise((resolve, reject) => {
+  return inlineOrPool(() => decompressNow(algorithm, data, maxSize), async () => await new Promise((resolve, reject) => {
     (fn as unknown as (buf: Uint8Array, opts: object, cb: InfoCallback) => void)(data, { maxOutputLength: maxSize, info: true, chunkSize: POOL_CHUNK_SIZE }, (err, result) => {
       if (err !== null) reject(failure(algorithm, err, maxSize))
       else {
