@@ -185,7 +185,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     return delivered
   }
 
-  /** Subscribes this connection to a topic (server side; clients send SUBSCRIBE). Resolves to the topic's seq. */
+  /** Subscribes this connection to a topic (server side; clients send SUBSCRIBE). Resolves to the topic's seq; rejects with WIREBOX_ERR_CONNECTION_CLOSED once the connection is closed. */
   async subscribe (topic: string): Promise<number> {
     if (this.#closed) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('the connection is closed')
     return await this.#subscriptions().add(topic)

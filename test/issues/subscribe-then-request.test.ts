@@ -38,3 +38,19 @@ test('SUBSCRIBE then, without waiting for its ACK, a request that publishes to t
   const note = await client.next((m) => m.envelope?.topic === 'notes')
   t.same(note.envelope?.payload, { text: 'hello' })
 })
+
+test('conn.subscribe() after the connection closed rejects with WIREBOX_ERR_CONNECTION_CLOSED and leaves no subscriber behind', async (t) => {
+  const app = Fastify({ logger: false })
+  await app.register(wirebox)
+  let onClosed: (conn: { subscribe: (topic: string) => Promise<number> }) => void = () => {}
+  const closed = new Promise<{ subscribe: (topic: string) => Promise<number> }>((resolve) => { onClosed = resolve })
+  app.wirebox('/ws', { protocol }, (conn) => {
+    conn.onClose(() => onClosed(conn))
+  })
+  const base = await listen(app)
+  t.teardown(() => shutdown(app))
+  const client = await TestClient.connect(`${base}/ws?encoding=messagepack`)
+  client.close()
+  await t.rejects((await closed).subscribe('notes'), { code: 'WIREBOX_ERR_CONNECTION_CLOSED' })
+  t.equal(app.wirebox.subscriberCount('notes'), 0)
+})
