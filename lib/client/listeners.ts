@@ -7,9 +7,10 @@ type Listener = (payload: unknown, meta: EventMeta) => void | Promise<void>
 /** Who listens to what, and how each is told. */
 export class ClientListeners {
   readonly #events = new Map<string, Set<Listener>>()
-  readonly #state = new Set<(state: ClientState) => void>()
-  readonly #errors = new Set<(error: Error) => void>()
-  readonly #gaps = new Set<(gap: TopicGap) => void>()
+  // Created with their first listener (most clients use one or two kinds).
+  #state: Set<(state: ClientState) => void> | undefined
+  #errors: Set<(error: Error) => void> | undefined
+  #gaps: Set<(gap: TopicGap) => void> | undefined
 
   /** Adds an event listener; returns a function that removes it. */
   onEvent (event: string, listener: Listener): () => void {
@@ -24,20 +25,23 @@ export class ClientListeners {
 
   /** Adds a state listener; returns a function that removes it. */
   onState (listener: (state: ClientState) => void): () => void {
-    this.#state.add(listener)
-    return () => this.#state.delete(listener)
+    const set = this.#state ??= new Set()
+    set.add(listener)
+    return () => set.delete(listener)
   }
 
   /** Adds an error listener; returns a function that removes it. */
   onError (listener: (error: Error) => void): () => void {
-    this.#errors.add(listener)
-    return () => this.#errors.delete(listener)
+    const set = this.#errors ??= new Set()
+    set.add(listener)
+    return () => set.delete(listener)
   }
 
   /** Adds a gap listener; returns a function that removes it. */
   onGap (listener: (gap: TopicGap) => void): () => void {
-    this.#gaps.add(listener)
-    return () => this.#gaps.delete(listener)
+    const set = this.#gaps ??= new Set()
+    set.add(listener)
+    return () => set.delete(listener)
   }
 
   /**
@@ -68,12 +72,12 @@ export class ClientListeners {
 
   /** Tells the state listeners. */
   state (state: ClientState): void {
-    for (const listener of this.#state) listener(state)
+    for (const listener of this.#state ?? []) listener(state)
   }
 
   /** Tells the gap listeners (a listener that throws is reported as an error). */
   gap (gap: TopicGap): void {
-    for (const listener of this.#gaps) {
+    for (const listener of this.#gaps ?? []) {
       try {
         listener(gap)
       } catch (err) {
@@ -84,6 +88,6 @@ export class ClientListeners {
 
   /** Tells the error listeners. */
   error (error: Error): void {
-    for (const listener of this.#errors) listener(error)
+    for (const listener of this.#errors ?? []) listener(error)
   }
 }

@@ -38,7 +38,8 @@ interface KindRecord {
 /** Learns, per kind of message, whether compressing it saves at least `minSavings` of its bytes. */
 export class CompressionAdvisor {
   readonly #minSavings: number
-  readonly #kinds = new Map<string, KindRecord>()
+  // Created with the first kind that does not pay.
+  #kinds: Map<string, KindRecord> | undefined
 
   /** `minSavings`: the fraction of its bytes compression must save (0 disables learning). */
   constructor (minSavings: number) {
@@ -48,7 +49,7 @@ export class CompressionAdvisor {
   /** Whether to try compressing a message of `kind` (false while its pause lasts). */
   worthTrying (kind: string): boolean {
     if (this.#minSavings <= 0) return true
-    const record = this.#kinds.get(kind)
+    const record = this.#kinds?.get(kind)
     if (record === undefined || record.skip === 0) return true
     record.skip--
     return false
@@ -58,14 +59,15 @@ export class CompressionAdvisor {
   record (kind: string, before: number, after: number): void {
     if (this.#minSavings <= 0) return
     const pays = after <= before * (1 - this.#minSavings)
-    const record = this.#kinds.get(kind)
+    const record = this.#kinds?.get(kind)
     if (pays) {
-      if (record !== undefined) this.#kinds.delete(kind)
+      if (record !== undefined) this.#kinds?.delete(kind)
       return
     }
     if (record === undefined) {
-      if (this.#kinds.size >= MAX_KINDS) this.#kinds.clear()
-      this.#kinds.set(kind, { skip: FIRST_PAUSE, pause: Math.min(2 * FIRST_PAUSE, MAX_PAUSE) })
+      const kinds = this.#kinds ??= new Map()
+      if (kinds.size >= MAX_KINDS) kinds.clear()
+      kinds.set(kind, { skip: FIRST_PAUSE, pause: Math.min(2 * FIRST_PAUSE, MAX_PAUSE) })
     } else {
       record.skip = record.pause
       record.pause = Math.min(2 * record.pause, MAX_PAUSE)
