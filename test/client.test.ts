@@ -151,3 +151,36 @@ test('browser entry: validation is opt-in (no validator: sent as is; with valida
   plain.close()
   checked.close()
 })
+
+test('a WebSocket whose binaryType setter throws on unknown values (React Native) gets ArrayBuffers; a throwing error listener stops neither the others nor the client', async (t) => {
+  const { default: WebSocket } = await import('ws')
+  // As React Native's: 'blob' at first, and a setter that throws on anything but 'blob' and
+  // 'arraybuffer' (ws's own accessor underneath, which hands over ArrayBuffers once asked).
+  const accessor = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'binaryType') as PropertyDescriptor
+  function StrictBinaryType (url: string): unknown {
+    const socket = new WebSocket(url)
+    let current = 'blob'
+    Object.defineProperty(socket, 'binaryType', {
+      get: () => current,
+      set: (value: string) => {
+        if (value !== 'blob' && value !== 'arraybuffer') throw new TypeError("binaryType must be either 'blob' or 'arraybuffer'")
+        current = value
+        if (value === 'arraybuffer') accessor.set?.call(socket, value)
+      }
+    })
+    return socket
+  }
+  const app = await buildApp()
+  const base = await listen(app)
+  t.teardown(async () => { closeAll(); await app.close() })
+  const client = open(`${base}/ws`, { WebSocket: StrictBinaryType as never, validateOutgoing: false })
+  await client.ready()
+  t.same(await client.request('math.add', { a: 2, b: 3 }), { sum: 5 }, 'binary frames read as ArrayBuffers')
+  client.onError(() => { throw new Error('a listener that throws') })
+  const heard = new Promise<string | undefined>((resolve) => client.onError((err) => resolve((err as { code?: string }).code)))
+  // An event the server refuses (text over its maxLength), sent without an ACK: the refusal
+  // reaches the error listeners; the one that throws stops neither the other nor the client.
+  await client.send('chat.message', { room: 'r', text: 'x'.repeat(200) })
+  t.equal(await heard, 'WIREBOX_ERR_INVALID_PAYLOAD')
+  for (let i = 0; i < 3; i++) t.same(await client.request('math.add', { a: i, b: 1 }), { sum: i + 1 }, 'the client goes on')
+})

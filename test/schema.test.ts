@@ -47,6 +47,8 @@ test('the JSON Schema validates real envelopes captured from the example, and re
   ws.on('message', (data) => captured.push(JSON.parse(data.toString())))
   await new Promise((resolve) => ws.once('open', resolve))
   ws.send(JSON.stringify({ type: 0x20, event_type: 'subscribe', timestamp: Date.now(), id: 1, payload: { topic: 'ecg/p1' } }))
+  // The subscription is in place once it is acknowledged (the annotation below is published to it).
+  while (!captured.some((m) => (m as { event_type: string }).event_type === 'subscription_ack')) await new Promise((resolve) => setTimeout(resolve, 10))
   ws.send(JSON.stringify({ type: 0x02, event_type: 'ecg.history', timestamp: Date.now(), id: 2, payload: { patient_id: 'p1', samples: 20 } }))
   ws.send(JSON.stringify({ type: 0x02, event_type: 'ecg.annotate', timestamp: Date.now(), id: 3, payload: { patient_id: 'p1', note: 'hello' } }))
   while (!captured.some((m) => (m as { event_type: string }).event_type === 'ecg.data')) await new Promise((resolve) => setTimeout(resolve, 20))

@@ -83,3 +83,27 @@ test('Inbox: messages are decoded and handled at once; a pending decode, gate or
   await later(undefined, 5)
   t.same(handled.slice(-2), ['f', 'g'])
 })
+
+test('Inbox: a failure reporter that throws does not stop the inbox; later messages are still handled', async (t) => {
+  const handled: string[] = []
+  const decoded = (name: string): DecodedMessage => ({ version: 3, type: 1, flags: 0, timestamp: undefined, envelope: { event_type: name, timestamp: 0 }, bodySize: 0 })
+  const inbox = new Inbox({
+    open: () => true,
+    decode: (input) => {
+      const name = input as string
+      if (name === 'bad') throw new Error('bad frame')
+      return name.startsWith('slow') ? later(decoded(name)) : decoded(name)
+    },
+    handle: (m) => { handled.push(m.envelope?.event_type as string) },
+    fail: () => { throw new Error('the reporter throws') }
+  })
+  inbox.push('slow-a')
+  inbox.push('bad')
+  inbox.push('b')
+  inbox.push('bad')
+  inbox.push('slow-c')
+  for (let i = 0; i < 200 && handled.length < 3; i++) await later(undefined, 10)
+  t.same(handled, ['slow-a', 'b', 'slow-c'])
+  inbox.push('d')
+  t.same(handled.at(-1), 'd', 'and handled at once again')
+})

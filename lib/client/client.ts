@@ -272,8 +272,11 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
       this.#scheduleReconnect()
       return
     }
-    // Node's `ws` hands over its own Buffer without a copy; elsewhere ArrayBuffers.
-    socket.binaryType = 'nodebuffer'
+    // Node's `ws` hands over its own Buffer without a copy; elsewhere ArrayBuffers (a WebSocket
+    // may ignore the unknown value, fall back, or throw, as React Native's does).
+    try {
+      socket.binaryType = 'nodebuffer'
+    } catch {}
     if (socket.binaryType !== 'nodebuffer') socket.binaryType = 'arraybuffer'
     const session = new Session((message) => this.#write(socket, message))
     this.#socket = socket

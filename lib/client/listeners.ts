@@ -61,7 +61,8 @@ export class ClientListeners {
     for (const listener of [...set]) {
       try {
         const run = listener(payload, meta)
-        if (run instanceof Promise) (pending ??= []).push(run.then(() => true, failed))
+        // Any thenable counts (another realm's Promise, a library's): its outcome is awaited.
+        if (typeof (run as { then?: unknown } | undefined)?.then === 'function') (pending ??= []).push(Promise.resolve(run).then(() => true, failed))
       } catch (err) {
         ok = failed(err)
       }
@@ -88,6 +89,12 @@ export class ClientListeners {
 
   /** Tells the error listeners. */
   error (error: Error): void {
-    for (const listener of this.#errors ?? []) listener(error)
+    for (const listener of this.#errors ?? []) {
+      try {
+        listener(error)
+      } catch {
+        // An error listener that throws has nobody left to tell; the others still hear it.
+      }
+    }
   }
 }

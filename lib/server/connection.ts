@@ -305,12 +305,15 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     // Messages that run user code take fair turns with every other connection's; the next
     // message of this connection waits while this one waits for its turn.
     if (message.type === MessageType.SUBSCRIBE || message.type === MessageType.UNSUBSCRIBE) {
-      // Done before the next message is read (it may count on the subscription).
+      // In place once its SUBSCRIPTION_ACK is sent (PROTOCOL.md section 1). The connection reads
+      // on meanwhile: a slow authorizeSubscribe hook (which may itself await an ACK from this
+      // client) or broker must not stop its ACKs, PINGs and requests.
       try {
-        return this.#subscriptions().receive(message.type, message.envelope as Envelope)
+        this.#subscriptions().receive(message.type, message.envelope as Envelope)?.catch(() => {})
       } catch (err) {
-        return this.#fail(err, message.envelope?.id)
+        this.#fail(err, message.envelope?.id)
       }
+      return
     }
     if (message.type !== MessageType.EVENT && message.type !== MessageType.REQUEST) return this.#dispatchSafely(message)
     let ran = false

@@ -150,11 +150,16 @@ export class Inbound<P extends ProtocolDefinition> {
       // A handler failing after its timeout is already answered.
       if (settle()) failed(new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, o.requestTimeoutMs))
     })
-    result.then((response) => {
-      if (settle()) fairQueue.run(() => respond(response), true)
-    }, (err: unknown) => {
+    try {
+      result.then((response) => {
+        if (settle()) fairQueue.run(() => respond(response), true)
+      }, (err: unknown) => {
+        if (settle()) failed(err)
+      })
+    } catch (err) {
+      // A thenable whose then() throws: answered now, not again at the timeout.
       if (settle()) failed(err)
-    })
+    }
   }
 
   /** Validates and sends a response; returns what failed instead, if anything. */

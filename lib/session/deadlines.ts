@@ -1,34 +1,51 @@
 /**
- * Timeouts for many things at once with one timer: each entry has a deadline, and the timer is
- * armed for the earliest one. Settling an entry costs a Map delete, not a clearTimeout: the timer
- * is left to fire, finds nothing due, and re-arms for the next deadline (with equal timeouts, about
- * once per timeout period however many entries come and go).
+ * Timeouts for many things at once with one timer. Entries with the same timeout expire in the
+ * order they were added, so each timeout keeps a first-in-first-out list (a Map, in insertion
+ * order) whose first entry is its earliest; the timer is armed for the earliest of those. Settling
+ * an entry costs a Map delete, not a clearTimeout: the timer is left to fire, expires what is due
+ * from the front of each list, and re-arms for the next deadline. No scan of waiting entries.
  */
 
 // setTimeout's longest delay.
 const MAX_DELAY_MS = 0x7fffffff
 
+interface Due {
+  at: number
+  expire: () => void
+}
+
 /** Entries with deadlines, keyed by id. */
 export class Deadlines<K> {
-  readonly #due = new Map<K, { at: number, expire: () => void }>()
+  // timeoutMs -> entries in the order they were added (so in deadline order).
+  readonly #lists = new Map<number, Map<K, Due>>()
+  // key -> its list, to delete it.
+  readonly #listOf = new Map<K, Map<K, Due>>()
   #timer: ReturnType<typeof setTimeout> | undefined
   #armedFor = Infinity
 
   /** Entries waiting. */
   get size (): number {
-    return this.#due.size
+    return this.#listOf.size
   }
 
-  /** Calls `expire` after `timeoutMs` unless `delete(key)` comes first. */
+  /** Calls `expire` after `timeoutMs` unless `delete(key)` comes first (a key added again starts over). */
   add (key: K, timeoutMs: number, expire: () => void): void {
+    this.delete(key)
+    let list = this.#lists.get(timeoutMs)
+    if (list === undefined) this.#lists.set(timeoutMs, list = new Map())
     const at = performance.now() + timeoutMs
-    this.#due.set(key, { at, expire })
+    list.set(key, { at, expire })
+    this.#listOf.set(key, list)
     if (at < this.#armedFor) this.#arm(at)
   }
 
   /** Forgets `key`; returns whether it was waiting. */
   delete (key: K): boolean {
-    return this.#due.delete(key)
+    const list = this.#listOf.get(key)
+    if (list === undefined) return false
+    this.#listOf.delete(key)
+    list.delete(key)
+    return true
   }
 
   #arm (at: number): void {
@@ -43,13 +60,20 @@ export class Deadlines<K> {
     this.#armedFor = Infinity
     const now = performance.now()
     let next = Infinity
-    for (const [key, entry] of this.#due) {
-      if (entry.at <= now) {
-        this.#due.delete(key)
-        entry.expire()
-      } else if (entry.at < next) {
-        next = entry.at
+    for (const [timeoutMs, list] of this.#lists) {
+      for (const [key, due] of list) {
+        if (due.at > now) {
+          next = Math.min(next, due.at)
+          break
+        }
+        this.delete(key)
+        try {
+          due.expire()
+        } catch {
+          // An expiry handles its own failure; one that does not must not stop the others.
+        }
       }
+      if (list.size === 0) this.#lists.delete(timeoutMs)
     }
     if (next !== Infinity && next < this.#armedFor) this.#arm(next)
   }

@@ -72,7 +72,7 @@ export class Inbox {
   /** One message: undefined when done, or a promise of when it is. */
   #step (input: Uint8Array | string): Promise<void> | undefined {
     const waiting = this.#handlers.gate?.()
-    if (waiting !== undefined) return waiting.then(() => this.#decode(input))
+    if (waiting !== undefined) return waiting.then(() => this.#decode(input), (err: unknown) => this.#fail(err))
     return this.#decode(input)
   }
 
@@ -83,22 +83,30 @@ export class Inbox {
     try {
       decoded = h.decode(input)
     } catch (err) {
-      h.fail(err)
+      this.#fail(err)
       return undefined
     }
-    if (decoded instanceof Promise) return decoded.then((message) => this.#handle(message), (err: unknown) => h.fail(err))
+    if (decoded instanceof Promise) return decoded.then((message) => this.#handle(message), (err: unknown) => this.#fail(err))
     return this.#handle(decoded)
   }
 
   #handle (message: Decoded): Promise<void> | undefined {
     if (message === undefined) return undefined
-    const h = this.#handlers
     try {
-      const handled = h.handle(message)
-      if (handled instanceof Promise) return handled.catch((err: unknown) => h.fail(err))
+      const handled = this.#handlers.handle(message)
+      if (handled instanceof Promise) return handled.catch((err: unknown) => this.#fail(err))
     } catch (err) {
-      h.fail(err)
+      this.#fail(err)
     }
     return undefined
+  }
+
+  /** Reports a failure; a reporter that throws must not stop the inbox (the next message still runs). */
+  #fail (err: unknown): void {
+    try {
+      this.#handlers.fail(err)
+    } catch {
+      // Nothing more to tell: the failure was the reporter's own.
+    }
   }
 }

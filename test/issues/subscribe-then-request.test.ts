@@ -1,8 +1,8 @@
 /**
- * Messages of one connection are handled in the order they arrive, including SUBSCRIBE: the
- * connection reads its next message once the subscription is in place (the authorization hook
- * answered, the broker subscribed, the SUBSCRIPTION_ACK written). A request sent right behind a
- * SUBSCRIBE, whose handler publishes to that topic, reaches the new subscriber.
+ * A SUBSCRIBE does not stop the connection from reading: its authorization hook (which may await
+ * an ACK from the same client) and the broker run while later messages are handled; the
+ * subscription is in place once its SUBSCRIPTION_ACK is sent (PROTOCOL.md section 1). A
+ * subscribe() on a closed connection is refused.
  */
 import { test } from 'tap'
 import Fastify from 'fastify'
@@ -15,28 +15,36 @@ const protocol = defineProtocol({
   requests: { annotate: { payload: Type.Object({ text: Type.String() }), response: Type.Object({ published: Type.Integer() }) } }
 })
 
-test('SUBSCRIBE then, without waiting for its ACK, a request that publishes to the topic: the subscriber gets the message', async (t) => {
+test('SUBSCRIBE with a hook that awaits an ACK from the same client: the connection reads on, the ACK settles the hook, a request behind it is answered at once', async (t) => {
   const app = Fastify({ logger: false })
-  await app.register(wirebox)
+  await app.register(wirebox, { ackTimeoutMs: 2000 })
+  let confirmed: boolean | undefined
   app.wirebox('/ws', {
     protocol,
-    // A hook that takes its time, as a database lookup would.
-    authorizeSubscribe: async () => await new Promise((resolve) => setTimeout(() => resolve(true), 30))
+    // The hook asks the client to confirm first (an event sent with ACK_REQUIRED).
+    authorizeSubscribe: async (_topic, conn) => {
+      confirmed = await (conn as unknown as { send: (e: string, p: unknown, o: object) => Promise<boolean> }).send('note', { text: 'confirm?' }, { ack: true })
+      return confirmed
+    }
   }, (conn) => {
-    conn.handle('annotate', async ({ text }) => ({ published: (await app.wirebox.publish('notes', 'note', { text })).delivered }))
+    conn.handle('annotate', () => ({ published: 0 }))
   })
   const base = await listen(app)
   t.teardown(() => shutdown(app))
   const client = await TestClient.connect(`${base}/ws?encoding=messagepack`)
   t.teardown(() => client.close())
+  const started = performance.now()
   await client.send(MessageType.SUBSCRIBE, { event_type: 'subscribe', id: 1, payload: { topic: 'notes' } })
-  await client.send(MessageType.REQUEST, { event_type: 'annotate', id: 2, payload: { text: 'hello' } })
+  await client.send(MessageType.REQUEST, { event_type: 'annotate', id: 2, payload: { text: 'meanwhile' } })
+  const ask = await client.next((m) => m.type === MessageType.EVENT && m.envelope?.payload !== undefined)
+  t.same(ask.envelope?.payload, { text: 'confirm?' })
+  const response = await client.next((m) => m.type === MessageType.RESPONSE)
+  t.equal(response.envelope?.id, 2, 'the request behind the SUBSCRIBE is answered while the hook waits')
+  await client.send(MessageType.ACK, { event_type: 'note', id: ask.envelope?.id })
   const ack = await client.next((m) => m.type === MessageType.SUBSCRIPTION_ACK)
   t.same(ack.envelope?.payload, { topic: 'notes', seq: 0 })
-  const response = await client.next((m) => m.type === MessageType.RESPONSE)
-  t.same(response.envelope?.payload, { published: 1 }, 'the publish found the subscriber')
-  const note = await client.next((m) => m.envelope?.topic === 'notes')
-  t.same(note.envelope?.payload, { text: 'hello' })
+  t.equal(confirmed, true, 'the client\'s ACK reached the hook')
+  t.ok(performance.now() - started < 1500, 'well before the ACK timeout')
 })
 
 test('conn.subscribe() after the connection closed rejects with WIREBOX_ERR_CONNECTION_CLOSED and leaves no subscriber behind', async (t) => {
