@@ -107,3 +107,27 @@ test('Inbox: a failure reporter that throws does not stop the inbox; later messa
   inbox.push('d')
   t.same(handled.at(-1), 'd', 'and handled at once again')
 })
+
+test('Inbox: a gate that throws reports that message and goes on with the next', (t) => {
+  const handled: string[] = []
+  const failures: unknown[] = []
+  let throwOnce = true
+  const inbox = new Inbox({
+    open: () => true,
+    gate: () => {
+      if (throwOnce) {
+        throwOnce = false
+        throw new Error('gate')
+      }
+      return undefined
+    },
+    decode: (input) => ({ version: 3, type: 1, flags: 0, timestamp: undefined, envelope: { event_type: input as string, timestamp: 0 }, bodySize: 0 }),
+    handle: (m) => { handled.push(m.envelope?.event_type as string) },
+    fail: (err) => failures.push(err)
+  })
+  inbox.push('a')
+  inbox.push('b')
+  t.same(handled, ['b'])
+  t.equal(failures.length, 1)
+  t.end()
+})

@@ -48,7 +48,13 @@ export class Inbox {
     this.#running = true
     try {
       while (input !== undefined) {
-        const pending = this.#step(input)
+        let pending: Promise<void> | undefined
+        try {
+          pending = this.#step(input)
+        } catch (err) {
+          // A gate that throws: this message is reported and the next one goes on.
+          this.#fail(err)
+        }
         if (pending !== undefined) {
           this.#backlog ??= []
           pending.then(() => this.#resume(), () => this.#resume())
