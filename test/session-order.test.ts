@@ -10,6 +10,10 @@ import type { DecodedMessage, EncodedMessage } from '../lib/index.js'
 
 const message = (name: string): EncodedMessage => ({ frames: [name], bodySize: name.length, wireSize: name.length })
 const later = <T>(value: T, ms = 5): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(value), ms))
+/** Polls until `done()` holds (at most 5 s): a loaded machine only makes the wait longer. */
+async function until (done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await later(undefined, 5)
+}
 
 test('Outbox: ready messages are written at once; a pending one holds back the rest, in order', async (t) => {
   const written: string[] = []
@@ -65,13 +69,13 @@ test('Inbox: messages are decoded and handled at once; a pending decode, gate or
   inbox.push('bad')
   inbox.push('d')
   t.same(handled, ['a'], 'c and d wait behind the pending decode of b')
-  await later(undefined, 20)
+  await until(() => handled.length >= 4)
   t.same(handled, ['a', 'slow-b', 'c', 'd'])
   t.equal(failures.length, 1, 'the bad frame was reported and skipped')
   inbox.push('async-handler')
   inbox.push('e')
   t.same(handled, ['a', 'slow-b', 'c', 'd', 'async-handler'], 'e waits for the handler\'s promise')
-  await later(undefined, 20)
+  await until(() => handled.length >= 6)
   t.same(handled.at(-1), 'e')
   let open: () => void = () => {}
   gate = new Promise<void>((resolve) => { open = resolve })
@@ -80,7 +84,7 @@ test('Inbox: messages are decoded and handled at once; a pending decode, gate or
   inbox.push('g')
   t.same(handled.at(-1), 'e', 'f waits at the gate, g behind it')
   open()
-  await later(undefined, 5)
+  await until(() => handled.length >= 8)
   t.same(handled.slice(-2), ['f', 'g'])
 })
 
@@ -102,7 +106,7 @@ test('Inbox: a failure reporter that throws does not stop the inbox; later messa
   inbox.push('b')
   inbox.push('bad')
   inbox.push('slow-c')
-  for (let i = 0; i < 200 && handled.length < 3; i++) await later(undefined, 10)
+  await until(() => handled.length >= 3)
   t.same(handled, ['slow-a', 'b', 'slow-c'])
   inbox.push('d')
   t.same(handled.at(-1), 'd', 'and handled at once again')

@@ -33,7 +33,6 @@ test('SUBSCRIBE with a hook that awaits an ACK from the same client: the connect
   t.teardown(() => shutdown(app))
   const client = await TestClient.connect(`${base}/ws?encoding=messagepack`)
   t.teardown(() => client.close())
-  const started = performance.now()
   await client.send(MessageType.SUBSCRIBE, { event_type: 'subscribe', id: 1, payload: { topic: 'notes' } })
   await client.send(MessageType.REQUEST, { event_type: 'annotate', id: 2, payload: { text: 'meanwhile' } })
   const ask = await client.next((m) => m.type === MessageType.EVENT && m.envelope?.payload !== undefined)
@@ -44,7 +43,6 @@ test('SUBSCRIBE with a hook that awaits an ACK from the same client: the connect
   const ack = await client.next((m) => m.type === MessageType.SUBSCRIPTION_ACK)
   t.same(ack.envelope?.payload, { topic: 'notes', seq: 0 })
   t.equal(confirmed, true, 'the client\'s ACK reached the hook')
-  t.ok(performance.now() - started < 1500, 'well before the ACK timeout')
 })
 
 test('conn.subscribe() after the connection closed rejects with WIREBOX_ERR_CONNECTION_CLOSED and leaves no subscriber behind', async (t) => {
