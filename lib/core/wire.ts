@@ -128,9 +128,8 @@ export class MessageEncoder {
 
     const compressed = compressIfSmaller(body, { algorithm: s.compression, threshold: s.threshold, level: s.level }, this.#platform, this.#advisor, message.envelope.event_type)
     timestamp ??= s.version === 3 ? nowMicros() : undefined
-    const finish = (compressed: Uint8Array | undefined): EncodedMessage =>
-      this.#frames(message.type, flags, timestamp, body, compressed, framed, text)
-    return compressed instanceof Promise ? compressed.then(finish) : finish(compressed)
+    if (!(compressed instanceof Promise)) return this.#frames(message.type, flags, timestamp, body, compressed, framed, text)
+    return compressed.then((result) => this.#frames(message.type, flags, timestamp, body, result, framed, text))
   }
 
   /** JSON texts up to this many UTF-16 units surely need no compression and no chunking. */
