@@ -6,12 +6,7 @@
  */
 import { test } from 'tap'
 import { Deadlines } from '../lib/session/deadlines.js'
-
-/** Resolves once `done()` holds (polling every 5 ms), or after `ms` regardless. */
-async function until (done: () => boolean, ms = 5000): Promise<void> {
-  const end = performance.now() + ms
-  while (!done() && performance.now() < end) await new Promise((resolve) => setTimeout(resolve, 5))
-}
+import { until } from './helpers.js'
 
 test('entries expire after their timeout; deleted ones never; a re-added one starts over', async (t) => {
   const deadlines = new Deadlines<string>()

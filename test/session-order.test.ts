@@ -7,13 +7,10 @@ import { test } from 'tap'
 import { Outbox } from '../lib/session/outbox.js'
 import { Inbox } from '../lib/session/inbox.js'
 import type { DecodedMessage, EncodedMessage } from '../lib/index.js'
+import { until } from './helpers.js'
 
 const message = (name: string): EncodedMessage => ({ frames: [name], bodySize: name.length, wireSize: name.length })
 const later = <T>(value: T, ms = 5): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(value), ms))
-/** Polls until `done()` holds (at most 5 s): a loaded machine only makes the wait longer. */
-async function until (done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !done(); i++) await later(undefined, 5)
-}
 
 test('Outbox: ready messages are written at once; a pending one holds back the rest, in order', async (t) => {
   const written: string[] = []

@@ -13,6 +13,7 @@ import type { Publisher } from '../../lib/index.js'
 import { createClient, WireboxRemoteError } from '../../lib/client/node.js'
 import type { WireboxClient } from '../../lib/client/node.js'
 import { listen, shutdown } from './test-client.js'
+import { until } from '../helpers.js'
 
 enum Level { Info = 'info', Warn = 'warn' }
 
@@ -62,14 +63,6 @@ function unchecked (t: Test, base: string): { client: WireboxClient, errors: Err
   const errors: Error[] = []
   client.onError((err) => errors.push(err))
   return { client, errors }
-}
-
-async function until (condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 3000
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
 }
 
 test('a client sending a server event gets WIREBOX_ERR_WRONG_DIRECTION: with an ACK on its send, else through onError with the event name', async (t) => {
