@@ -34,10 +34,11 @@ export interface MetricsSnapshot {
 export class Metrics {
   connections = 0
   connectionsTotal = 0
-  readonly messagesIn = new Map<number, number>()
-  readonly messagesOut = new Map<number, number>()
-  readonly bytesIn = new Map<number, number>()
-  readonly bytesOut = new Map<number, number>()
+  // Per message type (a u8): counted in arrays, not maps, on the path of every message.
+  readonly messagesIn = new Float64Array(256)
+  readonly messagesOut = new Float64Array(256)
+  readonly bytesIn = new Float64Array(256)
+  readonly bytesOut = new Float64Array(256)
   wireBytesIn = 0
   wireBytesOut = 0
   bodyBytesIn = 0
@@ -56,16 +57,18 @@ export class Metrics {
 
   /** Counts one received message. */
   received (type: number, wireBytes: number, bodyBytes: number): void {
-    this.messagesIn.set(type, (this.messagesIn.get(type) ?? 0) + 1)
-    this.bytesIn.set(type, (this.bytesIn.get(type) ?? 0) + bodyBytes)
+    const t = type & 0xff
+    this.messagesIn[t] = (this.messagesIn[t] as number) + 1
+    this.bytesIn[t] = (this.bytesIn[t] as number) + bodyBytes
     this.wireBytesIn += wireBytes
     this.bodyBytesIn += bodyBytes
   }
 
   /** Counts one sent message (all its frames). */
   sent (type: number, wireBytes: number, bodyBytes: number): void {
-    this.messagesOut.set(type, (this.messagesOut.get(type) ?? 0) + 1)
-    this.bytesOut.set(type, (this.bytesOut.get(type) ?? 0) + bodyBytes)
+    const t = type & 0xff
+    this.messagesOut[t] = (this.messagesOut[t] as number) + 1
+    this.bytesOut[t] = (this.bytesOut[t] as number) + bodyBytes
     this.wireBytesOut += wireBytes
     this.bodyBytesOut += bodyBytes
   }
@@ -87,15 +90,15 @@ export class Metrics {
 
   /** A plain snapshot. */
   snapshot (): MetricsSnapshot {
-    const byType = (map: Map<number, number>): Record<string, number> =>
-      Object.fromEntries([...map].map(([type, n]) => [messageTypeName(type) ?? String(type), n]))
+    const byType = (values: Float64Array, counts: Float64Array): Record<string, number> =>
+      Object.fromEntries(seenTypes(values, counts))
     return {
       connections: this.connections,
       connectionsTotal: this.connectionsTotal,
-      messagesIn: byType(this.messagesIn),
-      messagesOut: byType(this.messagesOut),
-      bytesIn: byType(this.bytesIn),
-      bytesOut: byType(this.bytesOut),
+      messagesIn: byType(this.messagesIn, this.messagesIn),
+      messagesOut: byType(this.messagesOut, this.messagesOut),
+      bytesIn: byType(this.bytesIn, this.messagesIn),
+      bytesOut: byType(this.bytesOut, this.messagesOut),
       wireBytesIn: this.wireBytesIn,
       wireBytesOut: this.wireBytesOut,
       bodyBytesIn: this.bodyBytesIn,
@@ -112,6 +115,15 @@ export class Metrics {
 }
 
 /** Sums snapshots (the plugin's global view). */
+/** The message types seen (at least one message in `counts`), by name, with their value in `values`. */
+function seenTypes (values: Float64Array, counts: Float64Array): Array<[string, number]> {
+  const seen: Array<[string, number]> = []
+  for (let type = 0; type < 256; type++) {
+    if ((counts[type] as number) > 0) seen.push([messageTypeName(type) ?? String(type), values[type] as number])
+  }
+  return seen
+}
+
 function sumSnapshots (snapshots: MetricsSnapshot[]): MetricsSnapshot {
   const total = new Metrics().snapshot()
   const add = (into: Record<string, number>, from: Record<string, number>): void => {
@@ -151,17 +163,17 @@ interface MetricFamily {
 
 type Samples = Array<[Record<string, string>, number]>
 const one = (value: number): Samples => [[{}, value]]
-const byType = (map: Map<number, number>): Samples =>
-  [...map].map(([type, n]) => [{ type: messageTypeName(type) ?? String(type) }, n])
+const byType = (values: Float64Array, counts: Float64Array): Samples =>
+  seenTypes(values, counts).map(([type, n]) => [{ type }, n])
 
 /** Every counter and gauge, for both Prometheus exporters (names per Prometheus conventions). */
 export const METRIC_FAMILIES: readonly MetricFamily[] = Object.freeze([
   { name: 'open_connections', type: 'gauge', help: 'Open WebSocket connections.', labels: ['route'], samples: (m) => one(m.connections) },
   { name: 'connections_total', type: 'counter', help: 'WebSocket connections accepted.', labels: ['route'], samples: (m) => one(m.connectionsTotal) },
-  { name: 'messages_received_total', type: 'counter', help: 'Messages received, by message type.', labels: ['route', 'type'], samples: (m) => byType(m.messagesIn) },
-  { name: 'messages_sent_total', type: 'counter', help: 'Messages sent, by message type.', labels: ['route', 'type'], samples: (m) => byType(m.messagesOut) },
-  { name: 'received_body_bytes_total', type: 'counter', help: 'Message body bytes received (after decompression), by message type.', labels: ['route', 'type'], samples: (m) => byType(m.bytesIn) },
-  { name: 'sent_body_bytes_total', type: 'counter', help: 'Message body bytes sent (before compression), by message type.', labels: ['route', 'type'], samples: (m) => byType(m.bytesOut) },
+  { name: 'messages_received_total', type: 'counter', help: 'Messages received, by message type.', labels: ['route', 'type'], samples: (m) => byType(m.messagesIn, m.messagesIn) },
+  { name: 'messages_sent_total', type: 'counter', help: 'Messages sent, by message type.', labels: ['route', 'type'], samples: (m) => byType(m.messagesOut, m.messagesOut) },
+  { name: 'received_body_bytes_total', type: 'counter', help: 'Message body bytes received (after decompression), by message type.', labels: ['route', 'type'], samples: (m) => byType(m.bytesIn, m.messagesIn) },
+  { name: 'sent_body_bytes_total', type: 'counter', help: 'Message body bytes sent (before compression), by message type.', labels: ['route', 'type'], samples: (m) => byType(m.bytesOut, m.messagesOut) },
   { name: 'received_bytes_total', type: 'counter', help: 'Bytes received on the wire (WebSocket message payloads).', labels: ['route'], samples: (m) => one(m.wireBytesIn) },
   { name: 'sent_bytes_total', type: 'counter', help: 'Bytes sent on the wire (WebSocket message payloads).', labels: ['route'], samples: (m) => one(m.wireBytesOut) },
   { name: 'errors_total', type: 'counter', help: 'Errors, by protocol error code (0x...) or, for errors that send none, catalog code.', labels: ['route', 'code'], samples: (m) => [...m.errors].map(([code, n]) => [{ code }, n]) },

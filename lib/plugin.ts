@@ -35,6 +35,7 @@ import type { PublishOptions, PublishResult } from './topics/registry.js'
 import type { Broker } from './brokers/broker.js'
 import { createPublisher, publishProblem } from './server/publisher.js'
 import type { Publisher } from './server/publisher.js'
+import { WS_HEADER_ROOM } from './server/ws-frames.js'
 
 /** Sets up each new connection of a route: register handlers, subscribe, keep state. */
 export type ConnectionSetup<P extends ProtocolDefinition> = (connection: WireboxConnection<P>, request: FastifyRequest) => void | Promise<void>
@@ -177,7 +178,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
             compressionMinSavings: resolved.compression.minSavings,
             chunkSize: resolved.chunkSize,
             maxMessageSize: resolved.maxMessageSize
-          }, { platform: nodePlatform, codec: resolved.codec, layout })
+          }, { platform: nodePlatform, codec: resolved.codec, layout, transportRoom: WS_HEADER_ROOM })
           encoders.set(key, encoder)
         }
         return encoder

@@ -9,7 +9,7 @@ import { Inbox } from '../lib/session/inbox.js'
 import type { DecodedMessage, EncodedMessage } from '../lib/index.js'
 import { until } from './helpers.js'
 
-const message = (name: string): EncodedMessage => ({ frames: [name], bodySize: name.length, wireSize: name.length })
+const message = (name: string): EncodedMessage => ({ frames: [name], bodySize: name.length, wireSize: name.length, room: 0 })
 const later = <T>(value: T, ms = 5): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(value), ms))
 
 test('Outbox: ready messages are written at once; a pending one holds back the rest, in order', async (t) => {

@@ -50,6 +50,12 @@ export interface WireContext {
    * ignored by the other encodings (default: none).
    */
   layout?: CompactLayout
+  /**
+   * Bytes (0-32, default 0) reserved in front of each uncompressed, unchunked binary frame for the
+   * transport's own header: a server writes the WebSocket header there and sends header and frame
+   * in one write, with no copy (`EncodedMessage.room`).
+   */
+  transportRoom?: number
 }
 
 /** Settings with their defaults. */

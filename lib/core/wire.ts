@@ -51,10 +51,16 @@ export interface EncodedMessage {
   /** Bytes of all frames (UTF-8 bytes for text). */
   wireSize: number
   /**
-   * The UTF-8 bytes of a text frame, made by the first socket that sends it and reused by the
-   * others (a topic message is encoded once for all its subscribers).
+   * Bytes in front of `frames[0]`, in its buffer, that belong to this message and are free for the
+   * transport's own frame header (`WireContext.transportRoom`; 0 when there are none).
    */
-  textBytes?: Uint8Array
+  room: number
+  /**
+   * What the transport made of the frames (e.g. WebSocket frames), made by the first socket that
+   * sends the message and reused by the others: a topic message is encoded once for all its
+   * subscribers.
+   */
+  transport?: unknown
 }
 
 const ENCODER_FLAGS = Flag.COMPRESSED | Flag.CHUNKED
@@ -66,6 +72,7 @@ export class MessageEncoder {
   readonly #codec: Codec | JsonCodec
   readonly #compact: CompactCodec | undefined
   readonly #advisor: CompressionAdvisor
+  readonly #transportRoom: number
   #nextMessageId = 1
 
   constructor (settings: WireSettings, context: WireContext) {
@@ -74,6 +81,11 @@ export class MessageEncoder {
     this.#codec = sharedCodec(settings.encoding, context.codec, context.layout)
     this.#compact = compactOf(this.#codec)
     this.#advisor = new CompressionAdvisor(this.settings.minSavings)
+    const transportRoom = context.transportRoom ?? 0
+    if (!Number.isInteger(transportRoom) || transportRoom < 0 || transportRoom > 32) {
+      throw new errors.WIREBOX_ERR_INVALID_OPTION('transportRoom', 'must be an integer from 0 to 32')
+    }
+    this.#transportRoom = transportRoom
   }
 
   /**
@@ -101,7 +113,8 @@ export class MessageEncoder {
       throw new errors.WIREBOX_ERR_INVALID_OPTION('flags', 'COMPRESSED and CHUNKED are set by the encoder')
     }
     checkFlags(flags, s.version)
-    const room = HEADER_SIZE[s.version]
+    const headerSize = HEADER_SIZE[s.version]
+    const room = headerSize + this.#transportRoom
     let text: string | undefined
     let framed: Uint8Array | undefined
     let body: Uint8Array
@@ -110,8 +123,8 @@ export class MessageEncoder {
       // The compact body has no timestamp: the header carries the envelope's (PROTOCOL.md 9.2).
       const ms = message.envelope.timestamp
       if (timestamp === undefined || Math.floor(timestamp / 1000) !== ms) timestamp = ms * 1000
-      framed = this.#compact.encodeEnvelope(message.type, message.envelope, room)
-      body = framed.subarray(room)
+      framed = this.#compact.encodeEnvelope(message.type, message.envelope, room).subarray(this.#transportRoom)
+      body = framed.subarray(headerSize)
     } else if (s.encoding === 'json') {
       // Text frames carry the flags in the body; binary frames ignore a body `flags` field.
       text = (this.#codec as JsonCodec).encodeText(flags === 0
@@ -121,8 +134,8 @@ export class MessageEncoder {
       if (text.length * 3 <= this.#plainTextLimit) return textMessage(text)
       body = utf8.encode(text)
     } else {
-      framed = this.#codec.encode(withIntegerFields(message.envelope), room)
-      body = framed.subarray(room)
+      framed = this.#codec.encode(withIntegerFields(message.envelope), room).subarray(this.#transportRoom)
+      body = framed.subarray(headerSize)
     }
     if (body.length > s.maxMessageSize) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(body.length, s.maxMessageSize)
 
@@ -145,20 +158,20 @@ export class MessageEncoder {
       if (text !== undefined) return textMessage(text, body.length)
       const frame = framed as Uint8Array
       writeHeader(frame, s.version, type, flags, body.length, this.#platform.crc32(body), timestamp)
-      return { frames: [frame], bodySize: body.length, wireSize: frame.length }
+      return { frames: [frame], bodySize: body.length, wireSize: frame.length, room: this.#transportRoom }
     }
     const payload = compressed ?? body
     const sentFlags = compressed === undefined ? flags : flags | Flag.COMPRESSED
     if (payload.length <= s.chunkSize) {
       const frame = encodeFrame({ version: s.version, type, flags: sentFlags, timestamp, payload }, this.#platform.crc32)
-      return { frames: [frame], bodySize: body.length, wireSize: frame.length }
+      return { frames: [frame], bodySize: body.length, wireSize: frame.length, room: 0 }
     }
     const id = this.#nextMessageId
     this.#nextMessageId = (id + 1) >>> 0 || 1
     const frames = splitIntoChunks(payload, id, s.chunkSize).map((chunk) => encodeFrame({
       version: s.version, type, flags: sentFlags | Flag.CHUNKED, timestamp, payload: chunk
     }, this.#platform.crc32))
-    return { frames, bodySize: body.length, wireSize: frames.reduce((sum, f) => sum + f.length, 0) }
+    return { frames, bodySize: body.length, wireSize: frames.reduce((sum, f) => sum + f.length, 0), room: 0 }
   }
 }
 
@@ -167,7 +180,7 @@ const utf8 = new TextEncoder()
 /** A text frame's sizes: UTF-8 bytes (measured only when the body was encoded anyway). */
 function textMessage (text: string, bytes?: number): EncodedMessage {
   const size = bytes ?? utf8Length(text)
-  return { frames: [text], bodySize: size, wireSize: size }
+  return { frames: [text], bodySize: size, wireSize: size, room: 0 }
 }
 
 /**

@@ -10,6 +10,8 @@ import type { BackpressureOptions } from '../options.js'
 import type { Metrics } from '../metrics.js'
 import { channels } from './diagnostics.js'
 import type { MessageTrace } from './diagnostics.js'
+import { frameSenderOf, idle, payloadOf, wsFramesOf } from './ws-frames.js'
+import type { FrameSender } from './ws-frames.js'
 
 const BINARY = Object.freeze({ binary: true })
 const TEXT = Object.freeze({ binary: false })
@@ -33,6 +35,8 @@ export class Outbound {
   readonly #options: Readonly<Required<BackpressureOptions>>
   readonly #metrics: Metrics
   readonly #owner: OutboundOwner
+  /** ws's sender, where whole prebuilt frames can be written through it (ws-frames.ts). */
+  readonly #sender: FrameSender | undefined
   #drainWaiters: Array<() => void> | undefined
   #drainPoll: ReturnType<typeof setInterval> | undefined
 
@@ -41,6 +45,7 @@ export class Outbound {
     this.#options = options
     this.#metrics = metrics
     this.#owner = owner
+    this.#sender = frameSenderOf(socket)
   }
 
   /** True while the send buffer is above the high-water mark (with the `close` policy, the connection is closed). */
@@ -62,10 +67,15 @@ export class Outbound {
         return false
       }
     }
-    for (const frame of encoded.frames) {
-      if (typeof frame !== 'string') this.#socket.send(frame, BINARY)
-      // A text frame becomes bytes once, however many sockets send it (a topic message).
-      else this.#socket.send(encoded.textBytes ??= Buffer.from(frame), TEXT)
+    // The WebSocket frames are made once per message, however many sockets send it (a topic message).
+    const frames = wsFramesOf(encoded)
+    const sender = this.#sender
+    if (sender !== undefined && idle(sender)) {
+      for (let i = 0; i < frames.length; i++) sender.sendFrame(frames[i] as Buffer[])
+    } else {
+      for (let i = 0; i < frames.length; i++) {
+        this.#socket.send(payloadOf((frames[i] as Buffer[])[0] as Buffer), typeof encoded.frames[i] === 'string' ? TEXT : BINARY)
+      }
     }
     this.#metrics.sent(type, encoded.wireSize, encoded.bodySize)
     if (channels.messageOut.hasSubscribers) {

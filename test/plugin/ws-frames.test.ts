@@ -1,0 +1,118 @@
+import { test } from 'tap'
+import type { Test } from 'tap'
+import { createRequire } from 'node:module'
+import { WebSocket } from 'ws'
+import { buildApp } from './fixture.js'
+import { TestClient, MessageType, Flag, listen, shutdown } from './test-client.js'
+import { wsFramesOf, payloadOf, frameSenderOf, WS_HEADER_ROOM } from '../../lib/server/ws-frames.js'
+import type { EncodedMessage } from '../../lib/core/wire.js'
+
+/** ws's sender (its typings do not list it). */
+interface WsSender {
+  frame: (data: Buffer, options: Record<string, unknown>) => Buffer[]
+  prototype: { sendFrame: (list: Buffer[], cb?: () => void) => void }
+}
+const Sender = (createRequire(import.meta.url)('ws') as { Sender: WsSender }).Sender
+
+/** What ws itself sends for a payload: its header and the payload. */
+function wsOwnFrame (payload: Buffer, opcode: number): Buffer {
+  return Buffer.concat(Sender.frame(payload, { fin: true, opcode, mask: false, readOnly: false, rsv1: false }))
+}
+
+test('frames made once per message are byte for byte what ws sends, with and without room', async (t) => {
+  for (const length of [1, 125, 126, 127, 65535, 65536, 70000]) {
+    const payload = Buffer.alloc(length, 0x5a)
+    payload[0] = 1
+    payload[length - 1] = 2
+    // Without room: the frame is a copy behind a new header.
+    const plain: EncodedMessage = { frames: [new Uint8Array(payload)], bodySize: length, wireSize: length, room: 0 }
+    t.same(wsFramesOf(plain)[0]?.[0], wsOwnFrame(payload, 2), `binary ${length} B`)
+    // With room: the header is written in front of the frame, in its own buffer (no copy).
+    const buffer = new Uint8Array(WS_HEADER_ROOM + length)
+    buffer.set(payload, WS_HEADER_ROOM)
+    const roomy: EncodedMessage = { frames: [buffer.subarray(WS_HEADER_ROOM)], bodySize: length, wireSize: length, room: WS_HEADER_ROOM }
+    const made = wsFramesOf(roomy)[0]?.[0] as Buffer
+    t.same(made, wsOwnFrame(payload, 2), `binary ${length} B in the room`)
+    t.equal(made.buffer, buffer.buffer, 'no copy')
+    t.same(payloadOf(made), payload, 'payloadOf gives the frame back')
+    t.equal(wsFramesOf(roomy), roomy.transport, 'made once, kept on the message')
+    const text = 'é'.repeat(Math.ceil(length / 2)).slice(0, Math.ceil(length / 2))
+    const texts: EncodedMessage = { frames: [text], bodySize: 0, wireSize: 0, room: 0 }
+    t.same(wsFramesOf(texts)[0]?.[0], wsOwnFrame(Buffer.from(text), 1), `text of ${Buffer.byteLength(text)} B`)
+  }
+  const chunked: EncodedMessage = { frames: [new Uint8Array([1, 2]), new Uint8Array([3])], bodySize: 3, wireSize: 3, room: 0 }
+  t.same(wsFramesOf(chunked).map((list) => list.length), [1, 1], 'one frame list per frame')
+})
+
+/** Counts, on server sockets only, what went through ws.send and what through prebuilt frames. */
+function spyOnSends (t: Test): { send: number, sendFrame: number } {
+  const counts = { send: 0, sendFrame: 0 }
+  const send = WebSocket.prototype.send
+  const proto = Sender.prototype
+  const sendFrame = proto.sendFrame
+  WebSocket.prototype.send = function (this: WebSocket & { _isServer: boolean }, ...args: Parameters<WebSocket['send']>) {
+    if (this._isServer) counts.send++
+    return send.apply(this, args)
+  } as WebSocket['send']
+  proto.sendFrame = function (this: unknown, list: Buffer[], cb?: () => void) {
+    counts.sendFrame++
+    return sendFrame.call(this, list, cb)
+  }
+  t.teardown(() => {
+    WebSocket.prototype.send = send
+    proto.sendFrame = sendFrame
+  })
+  return counts
+}
+
+test('the server writes its messages as prebuilt frames through ws\'s sender', async (t) => {
+  const app = await buildApp()
+  t.teardown(() => shutdown(app))
+  const base = await listen(app)
+  const counts = spyOnSends(t)
+  for (const encoding of ['messagepack', 'json']) {
+    const client = await TestClient.connect(`${base}/ws?encoding=${encoding}&version=3`)
+    await client.ready()
+    t.same((await client.request('math.add', { a: 2, b: 3 })).envelope?.payload, { sum: 5 }, encoding)
+    const large = await client.request('data.range', { count: 20000 })
+    t.equal((large.envelope?.payload as { values: number[] }).values[19999], 9999.5, `${encoding}: a compressed, chunked response arrives whole`)
+    await client.subscribe('room/frames')
+    await app.wirebox.publish('room/frames', 'chat.echo', { room: 'r', text: encoding })
+    const event = await client.next((m) => m.envelope?.topic === 'room/frames')
+    t.equal(event.flags & Flag.BROADCAST, Flag.BROADCAST)
+    t.same(event.envelope?.payload, { room: 'r', text: encoding })
+    // ws's sender still is what this was written against: a ws upgrade that changes it shows here.
+    t.same(openServerSockets(app).map((s) => frameSenderOf(s) !== undefined), [true], 'ws\'s sender takes prebuilt frames')
+    client.close()
+    await client.closed
+  }
+  t.equal(counts.send, 0, 'nothing went through ws.send')
+  t.ok(counts.sendFrame >= 8, `prebuilt frames written (${counts.sendFrame})`)
+})
+
+test('with permessage-deflate negotiated, messages go through ws.send', async (t) => {
+  const app = await buildApp({ websocket: { perMessageDeflate: true } })
+  t.teardown(() => shutdown(app))
+  const base = await listen(app)
+  const counts = spyOnSends(t)
+  for (const encoding of ['messagepack', 'json']) {
+    const client = await TestClient.connect(`${base}/ws?encoding=${encoding}&version=3`)
+    await client.ready()
+    t.equal(client.ws.extensions, 'permessage-deflate', 'negotiated')
+    t.same((await client.request('math.add', { a: 2, b: 3 })).envelope?.payload, { sum: 5 }, encoding)
+    const large = await client.request('data.range', { count: 20000 })
+    t.equal((large.envelope?.payload as { values: number[] }).values[19999], 9999.5, `${encoding}: chunked response`)
+    await client.subscribe('room/deflate')
+    await app.wirebox.publish('room/deflate', 'chat.echo', { room: 'r', text: encoding })
+    t.same((await client.next((m) => m.envelope?.topic === 'room/deflate')).envelope?.payload, { room: 'r', text: encoding })
+    t.notOk(client.received.some((m) => m.type === MessageType.ERROR), 'no error')
+    t.same(openServerSockets(app).map((s) => frameSenderOf(s)), [undefined], 'no prebuilt frames with an extension')
+    client.close()
+    await client.closed
+  }
+  t.ok(counts.send >= 8, `ws.send used (${counts.send})`)
+})
+
+function openServerSockets (app: Awaited<ReturnType<typeof buildApp>>): WebSocket[] {
+  return [...app.websocketServer.clients].filter((s) => s.readyState === WebSocket.OPEN)
+}
