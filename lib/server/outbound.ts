@@ -10,7 +10,7 @@ import type { BackpressureOptions } from '../options.js'
 import type { Metrics } from '../metrics.js'
 import { channels } from './diagnostics.js'
 import type { MessageTrace } from './diagnostics.js'
-import { frameSenderOf, idle, payloadOf, wsFramesOf } from './ws-frames.js'
+import { frameSenderOf, idle, wsFramesOf } from './ws-frames.js'
 import type { FrameSender } from './ws-frames.js'
 
 const BINARY = Object.freeze({ binary: true })
@@ -67,15 +67,12 @@ export class Outbound {
         return false
       }
     }
-    // The WebSocket frames are made once per message, however many sockets send it (a topic message).
-    const frames = wsFramesOf(encoded)
     const sender = this.#sender
     if (sender !== undefined && idle(sender)) {
-      for (let i = 0; i < frames.length; i++) sender.sendFrame(frames[i] as Buffer[])
+      // WebSocket frames made once per message, however many sockets send it (a topic message).
+      sender.sendFrame(wsFramesOf(encoded))
     } else {
-      for (let i = 0; i < frames.length; i++) {
-        this.#socket.send(payloadOf((frames[i] as Buffer[])[0] as Buffer), typeof encoded.frames[i] === 'string' ? TEXT : BINARY)
-      }
+      for (const frame of encoded.frames) this.#socket.send(frame, typeof frame === 'string' ? TEXT : BINARY)
     }
     this.#metrics.sent(type, encoded.wireSize, encoded.bodySize)
     if (channels.messageOut.hasSubscribers) {

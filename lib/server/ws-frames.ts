@@ -35,8 +35,8 @@ interface SocketInternals {
   _extensions?: Record<string, unknown>
 }
 
-/** A message's frames as ws frame lists (one buffer each), made once per message. */
-export type WsFrames = Buffer[][]
+/** A message as WebSocket frames: one buffer (every frame of a chunked message), ready to write. */
+export type WsFrames = [Buffer]
 
 /**
  * The sender that prebuilt frames can go through, or undefined when this socket must use
@@ -55,30 +55,41 @@ export function idle (sender: FrameSender): boolean {
   return sender._state === 0 && sender._firstFragment
 }
 
-/** The message's WebSocket frames, made by the first socket that sends it and kept on the message. */
+/**
+ * The message's WebSocket frames, made by the first socket that sends it and kept on the message:
+ * one buffer, so that a socket takes the whole message in one write (a chunked message's frames
+ * follow each other in it).
+ */
 export function wsFramesOf (encoded: EncodedMessage): WsFrames {
   const made = encoded.transport as WsFrames | undefined
   if (made !== undefined) return made
-  const frames: WsFrames = []
-  for (let i = 0; i < encoded.frames.length; i++) {
-    const frame = encoded.frames[i] as Uint8Array | string
-    frames.push([typeof frame === 'string' ? textFrame(frame) : binaryFrame(frame, i === 0 ? encoded.room : 0)])
+  const { frames } = encoded
+  let bytes: Buffer
+  if (frames.length === 1) {
+    const frame = frames[0] as Uint8Array | string
+    bytes = typeof frame === 'string' ? textFrame(frame) : binaryFrame(frame, encoded.room)
+  } else {
+    let total = 0
+    for (const frame of frames) total += typeof frame === 'string' ? 0 : headerSize(frame.length) + frame.length
+    bytes = Buffer.allocUnsafe(total)
+    let at = 0
+    for (const frame of frames) {
+      // Only a message of one frame travels as text (wire.ts): chunks are binary.
+      if (typeof frame === 'string') throw new TypeError('wirebox: a chunked message has a text frame')
+      at = writeWsHeader(bytes, at, OPCODE_BINARY, frame.length)
+      bytes.set(frame, at)
+      at += frame.length
+    }
   }
-  encoded.transport = frames
-  return frames
-}
-
-/** The payload of a frame made here (for `ws.send`, when a socket cannot take prebuilt frames). */
-export function payloadOf (wsFrame: Buffer): Buffer {
-  return wsFrame.subarray(headerSizeOf(wsFrame[1] as number))
+  const list: WsFrames = [bytes]
+  encoded.transport = list
+  return list
 }
 
 function textFrame (text: string): Buffer {
   const length = Buffer.byteLength(text)
-  const header = headerSize(length)
-  const frame = Buffer.allocUnsafe(header + length)
-  writeWsHeader(frame, OPCODE_TEXT, length)
-  frame.write(text, header, length, 'utf8')
+  const frame = Buffer.allocUnsafe(headerSize(length) + length)
+  frame.write(text, writeWsHeader(frame, 0, OPCODE_TEXT, length), length, 'utf8')
   return frame
 }
 
@@ -87,12 +98,11 @@ function binaryFrame (bytes: Uint8Array, room: number): Buffer {
   if (room >= header) {
     // The encoder's room in front of the frame: the header goes there, nothing is copied.
     const frame = Buffer.from(bytes.buffer, bytes.byteOffset - header, header + bytes.length)
-    writeWsHeader(frame, OPCODE_BINARY, bytes.length)
+    writeWsHeader(frame, 0, OPCODE_BINARY, bytes.length)
     return frame
   }
   const frame = Buffer.allocUnsafe(header + bytes.length)
-  writeWsHeader(frame, OPCODE_BINARY, bytes.length)
-  frame.set(bytes, header)
+  frame.set(bytes, writeWsHeader(frame, 0, OPCODE_BINARY, bytes.length))
   return frame
 }
 
@@ -101,22 +111,20 @@ function headerSize (length: number): number {
   return length < 126 ? 2 : length < 0x10000 ? 4 : 10
 }
 
-/** Header bytes of a written frame, from its second byte. */
-function headerSizeOf (second: number): number {
-  const short = second & 0x7f
-  return short < 126 ? 2 : short === 126 ? 4 : 10
-}
-
-function writeWsHeader (frame: Buffer, opcode: number, length: number): void {
-  frame[0] = FIN | opcode
+/** Writes a final frame's header at `at`; returns where its payload starts. */
+function writeWsHeader (target: Buffer, at: number, opcode: number, length: number): number {
+  target[at] = FIN | opcode
   if (length < 126) {
-    frame[1] = length
-  } else if (length < 0x10000) {
-    frame[1] = 126
-    frame.writeUInt16BE(length, 2)
-  } else {
-    frame[1] = 127
-    frame.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2)
-    frame.writeUInt32BE(length >>> 0, 6)
+    target[at + 1] = length
+    return at + 2
   }
+  if (length < 0x10000) {
+    target[at + 1] = 126
+    target.writeUInt16BE(length, at + 2)
+    return at + 4
+  }
+  target[at + 1] = 127
+  target.writeUInt32BE(Math.floor(length / 0x1_0000_0000), at + 2)
+  target.writeUInt32BE(length >>> 0, at + 6)
+  return at + 10
 }
