@@ -10,9 +10,22 @@ import { reviveNdarrays } from './tagged-values.js'
 import { resolveCodecOptions } from './codec.js'
 import type { Codec, CodecOptions } from './codec.js'
 import { errors, isWireboxError } from '../errors.js'
+import { writer } from './compact/writer.js'
+import type { Envelope } from '../../schemas/envelope.js'
+
+/** The messagepack codec, with what the encoders of this library use beyond `Codec`. */
+export interface MessagePackCodec extends Codec {
+  /** msgpackr alone (never the shared writer): for the writer's own fallback. */
+  pack: (value: unknown) => Uint8Array
+  /**
+   * Encodes an envelope behind `room` bytes: its `timestamp` and `seq` beyond 32 bits as int 64
+   * (PROTOCOL.md section 5), so that typed decoders in other languages read integers.
+   */
+  encodeEnvelope: (envelope: Envelope, room: number) => Uint8Array
+}
 
 /** Creates a MessagePack codec. */
-export function createMessagePackCodec (options?: CodecOptions): Codec {
+export function createMessagePackCodec (options?: CodecOptions): MessagePackCodec {
   const { maxDepth, bigint, msgpackExtensions } = resolveCodecOptions(options)
   // skipValues is a msgpackr option its typings do not list yet.
   const packr = new Packr({
@@ -29,15 +42,41 @@ export function createMessagePackCodec (options?: CodecOptions): Codec {
   } as ConstructorParameters<typeof Packr>[0])
   const guard = msgpackExtensions ? undefined : new MessagePackGuard(maxDepth, bigint)
 
+  const packWith = (value: unknown, room: number): Uint8Array => {
+    try {
+      return room === 0 ? packr.pack(value) : packr.pack(value, RESERVE_START_SPACE | room)
+    } catch (err) {
+      throw new errors.WIREBOX_ERR_ENCODE_FAILED('MessagePack', (err as Error).message)
+    }
+  }
+  const pack = (value: unknown): Uint8Array => packWith(value, 0)
+  // Plain objects, arrays, strings and numbers are written by the shared writer, byte for byte as
+  // msgpackr writes them (faster than msgpackr with skipValues); msgpackr's extensions by msgpackr.
+  const write = (room: number, body: () => void): Uint8Array => {
+    if (room < 0 || room > 255) throw new errors.WIREBOX_ERR_INVALID_OPTION('room', 'must be 0-255')
+    writer.begin(room, pack)
+    try {
+      body()
+    } catch (err) {
+      writer.abort()
+      throw err
+    }
+    return writer.finish()
+  }
+
   return {
     name: 'messagepack',
+    pack,
     encode (value, room = 0) {
-      if (room < 0 || room > 255) throw new errors.WIREBOX_ERR_INVALID_OPTION('room', 'must be 0-255')
-      try {
-        return room === 0 ? packr.pack(value) : packr.pack(value, RESERVE_START_SPACE | room)
-      } catch (err) {
-        throw new errors.WIREBOX_ERR_ENCODE_FAILED('MessagePack', (err as Error).message)
+      if (msgpackExtensions) {
+        if (room < 0 || room > 255) throw new errors.WIREBOX_ERR_INVALID_OPTION('room', 'must be 0-255')
+        return packWith(value, room)
       }
+      return write(room, () => writer.value(value))
+    },
+    encodeEnvelope (envelope, room) {
+      if (msgpackExtensions) return this.encode(withIntegerFields(envelope), room)
+      return write(room, () => writer.envelope(envelope))
     },
     decode (bytes) {
       const found = guard === undefined ? HAS_NDARRAY : guard.check(bytes)
@@ -56,4 +95,18 @@ export function createMessagePackCodec (options?: CodecOptions): Codec {
       }
     }
   }
+}
+
+/**
+ * msgpackr writes every number beyond 32 bits as a float64. The envelope's integer fields must
+ * be MessagePack integers for typed decoders in other languages: pass them as BigInt, which
+ * msgpackr writes as int 64 (and which decodes back to a number).
+ */
+function withIntegerFields (envelope: Envelope): Envelope {
+  const { timestamp, seq } = envelope
+  if (timestamp <= 0xffffffff && (seq === undefined || seq <= 0xffffffff)) return envelope
+  const copy: Record<string, unknown> = { ...envelope }
+  if (timestamp > 0xffffffff && Number.isSafeInteger(timestamp)) copy.timestamp = BigInt(timestamp)
+  if (seq !== undefined && seq > 0xffffffff && Number.isSafeInteger(seq)) copy.seq = BigInt(seq)
+  return copy as Envelope
 }

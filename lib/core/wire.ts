@@ -14,6 +14,7 @@ import { splitIntoChunks } from './chunking.js'
 import { CompressionAdvisor, compressIfSmaller } from './compression.js'
 import type { JsonCodec } from './json-codec.js'
 import type { Codec } from './codec.js'
+import type { MessagePackCodec } from './msgpack-codec.js'
 import type { Platform } from './platform.js'
 import { isCompactType } from './compact/codec.js'
 import type { CompactCodec } from './compact/codec.js'
@@ -134,7 +135,7 @@ export class MessageEncoder {
       if (text.length * 3 <= this.#plainTextLimit) return textMessage(text)
       body = utf8.encode(text)
     } else {
-      framed = this.#codec.encode(withIntegerFields(message.envelope), room).subarray(this.#transportRoom)
+      framed = (this.#compact?.plain ?? this.#codec as MessagePackCodec).encodeEnvelope(message.envelope, room).subarray(this.#transportRoom)
       body = framed.subarray(headerSize)
     }
     if (body.length > s.maxMessageSize) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(body.length, s.maxMessageSize)
@@ -181,18 +182,4 @@ const utf8 = new TextEncoder()
 function textMessage (text: string, bytes?: number): EncodedMessage {
   const size = bytes ?? utf8Length(text)
   return { frames: [text], bodySize: size, wireSize: size, room: 0 }
-}
-
-/**
- * msgpackr writes every number beyond 32 bits as a float64. The envelope's integer fields must
- * be MessagePack integers for typed decoders in other languages: pass them as BigInt, which
- * msgpackr writes as uint 64 (and which decodes back to a number).
- */
-function withIntegerFields (envelope: Envelope): Envelope {
-  const { timestamp, seq } = envelope
-  if (timestamp <= 0xffffffff && (seq === undefined || seq <= 0xffffffff)) return envelope
-  const copy: Record<string, unknown> = { ...envelope }
-  if (timestamp > 0xffffffff && Number.isSafeInteger(timestamp)) copy.timestamp = BigInt(timestamp)
-  if (seq !== undefined && seq > 0xffffffff && Number.isSafeInteger(seq)) copy.seq = BigInt(seq)
-  return copy as Envelope
 }

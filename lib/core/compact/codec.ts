@@ -14,6 +14,7 @@ import { Kind } from '@sinclair/typebox'
 import type { TSchema } from '@sinclair/typebox'
 import { MessageType } from '../constants.js'
 import { createMessagePackCodec } from '../msgpack-codec.js'
+import type { MessagePackCodec } from '../msgpack-codec.js'
 import type { Codec, CodecOptions } from '../codec.js'
 import type { Envelope } from '../../../schemas/envelope.js'
 import { errors, isWireboxError } from '../../errors.js'
@@ -27,6 +28,8 @@ export interface CompactCodec extends Codec {
   readonly name: 'msgpack-compact'
   /** The layout both ends compiled from the protocol. */
   readonly layout: CompactLayout
+  /** The self-describing messagepack form, for every other message type. */
+  readonly plain: MessagePackCodec
   /**
    * The compact body of an EVENT, REQUEST or RESPONSE, behind `room` bytes as Codec.encode.
    * (`encode` and `decode` are the self-describing messagepack form, for every other type.)
@@ -128,11 +131,12 @@ export function createCompactCodec (layout: CompactLayout, options?: CodecOption
   return {
     name: 'msgpack-compact',
     layout,
+    plain,
     encode: plain.encode,
     decode: plain.decode,
     encodeEnvelope (type, envelope, room = 0) {
       if (room < 0 || room > 255) throw new errors.WIREBOX_ERR_INVALID_OPTION('room', 'must be 0-255')
-      writer.begin(room, plain)
+      writer.begin(room, plain.pack)
       try {
         writeBody(type, envelope)
       } catch (err) {

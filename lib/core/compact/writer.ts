@@ -6,12 +6,16 @@
  * headers; anything that is not a string, number, boolean or nil (maps, Dates, bytes, BigInts)
  * is packed by the messagepack codec and copied in. Pure code: the browser client bundles it.
  */
-import type { Codec } from '../codec.js'
+import { errors } from '../../errors.js'
 
 /** Bytes of the first buffer; a message that does not fit moves to one twice its size. */
 const CHUNK = 8192
 /** Fresh buffers keep the size the largest message needed, up to this. */
 const MAX_CHUNK = 4 * 1024 * 1024
+/** Plain objects and arrays nested deeper than this are left to the messagepack codec. */
+const MAX_WRITTEN_DEPTH = 32
+
+const hasOwn = Object.prototype.hasOwnProperty
 
 /**
  * Writes one body at a time, forward through a buffer (as msgpackr does): the bytes returned by
@@ -25,18 +29,18 @@ export class CompactWriter {
   #start = 0
   /** The next byte to write. */
   pos = 0
-  #plain: Codec | undefined
+  #pack: ((value: unknown) => Uint8Array) | undefined
   readonly #utf8 = new TextEncoder()
 
   /**
-   * Starts a body behind `room` bytes (for the frame header); `plain` is the messagepack codec
-   * of the connection, which writes the values without a layout.
+   * Starts a body behind `room` bytes (for the frame header); `pack` is msgpackr's packing of the
+   * connection's messagepack codec (never this writer), for the values written here as it writes them.
    */
-  begin (room: number, plain: Codec): void {
+  begin (room: number, pack: (value: unknown) => Uint8Array): void {
     if (this.pos + room + 64 > this.#buffer.length) this.#replace(this.#chunk, 0)
     this.#start = this.pos
     this.pos += room
-    this.#plain = plain
+    this.#pack = pack
   }
 
   /** The body begun last, with its room. */
@@ -69,6 +73,23 @@ export class CompactWriter {
   nil (): void {
     this.ensure(1)
     this.#buffer[this.pos++] = 0xc0
+  }
+
+  /** A map header of `length` entries. */
+  map (length: number): void {
+    this.ensure(5)
+    const b = this.#buffer
+    if (length < 16) {
+      b[this.pos++] = 0x80 | length
+    } else if (length < 0x10000) {
+      b[this.pos++] = 0xde
+      b[this.pos++] = length >> 8
+      b[this.pos++] = length & 0xff
+    } else {
+      b[this.pos++] = 0xdf
+      this.#view.setUint32(this.pos, length)
+      this.pos += 4
+    }
   }
 
   /** An array header of `length` items. */
@@ -210,8 +231,13 @@ export class CompactWriter {
     this.pos += n
   }
 
-  /** Any value, as the messagepack encoding writes it (undefined as nil). */
-  value (value: unknown): void {
+  /**
+   * Any value, as the messagepack encoding writes it: undefined as nil, plain objects without
+   * their undefined properties (msgpackr's `skipValues`), arrays item by item; everything else
+   * (Dates, bytes, typed arrays, Maps, BigInts, class instances, deep nesting) is packed by the
+   * messagepack codec and copied in.
+   */
+  value (value: unknown, depth = 0): void {
     switch (typeof value) {
       case 'string': this.string(value); return
       case 'number': this.number(value); return
@@ -222,11 +248,62 @@ export class CompactWriter {
       case 'undefined': this.nil(); return
     }
     if (value === null) return this.nil()
-    const packed = (this.#plain as Codec).encode(value)
+    if (typeof value === 'object' && depth < MAX_WRITTEN_DEPTH) {
+      const constructor = value.constructor
+      if (constructor === Object) return this.#object(value as Record<string, unknown>, depth + 1)
+      if (constructor === Array) {
+        const items = value as unknown[]
+        this.array(items.length)
+        for (let i = 0; i < items.length; i++) this.value(items[i], depth + 1)
+        return
+      }
+    }
+    const packed = (this.#pack as (value: unknown) => Uint8Array)(value)
     this.ensure(packed.length)
     this.#buffer.set(packed, this.pos)
     this.pos += packed.length
   }
+
+  /**
+   * An envelope: a plain object whose `timestamp` and `seq` beyond 32 bits are written as int 64
+   * (as msgpackr writes a BigInt), not as the float 64 of any other number beyond 32 bits.
+   */
+  envelope (envelope: object): void {
+    if (envelope.constructor !== Object) return this.value(envelope)
+    const object = envelope as Record<string, unknown>
+    let length = 0
+    for (const key in object) if (hasOwn.call(object, key) && object[key] !== undefined) length++
+    this.map(length)
+    for (const key in object) {
+      const item = object[key]
+      if (item === undefined || !hasOwn.call(object, key)) continue
+      if (length-- === 0) throw changed()
+      this.string(key)
+      if ((key === 'timestamp' || key === 'seq') && typeof item === 'number' && item > 0xffffffff && Number.isSafeInteger(item)) this.int64(item)
+      else this.value(item, 1)
+    }
+    if (length !== 0) throw changed()
+  }
+
+  /** A plain object: its own enumerable properties in order, but those whose value is undefined. */
+  #object (object: Record<string, unknown>, depth: number): void {
+    let length = 0
+    for (const key in object) if (hasOwn.call(object, key) && object[key] !== undefined) length++
+    this.map(length)
+    for (const key in object) {
+      const item = object[key]
+      if (item === undefined || !hasOwn.call(object, key)) continue
+      // A getter that answers otherwise the second time would make the map header lie.
+      if (length-- === 0) throw changed()
+      this.string(key)
+      this.value(item, depth)
+    }
+    if (length !== 0) throw changed()
+  }
+}
+
+function changed (): Error {
+  return new errors.WIREBOX_ERR_ENCODE_FAILED('MessagePack', 'an object changed while it was encoded')
 }
 
 /** The writer every compact codec uses. */
