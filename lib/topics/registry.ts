@@ -263,6 +263,8 @@ export class Topics implements BrokerListener {
     const ackId = message.ack ? this.#nextAckId() : undefined
     const variants = new Map<MessageEncoder, Promise<EncodedMessage> | EncodedMessage>()
     let pending: Array<Promise<boolean>> | undefined
+    let lastEncoder: MessageEncoder | undefined
+    let lastEncoded: Promise<EncodedMessage> | EncodedMessage | undefined
     let delivered = 0
     let attempted = 0
     let behind = 0
@@ -283,7 +285,8 @@ export class Topics implements BrokerListener {
         continue
       }
       cursor.delivered = message.seq
-      let encoded = variants.get(subscriber.encoder)
+      // Most subscribers share the previous one's encoder: no map lookup for them.
+      let encoded = subscriber.encoder === lastEncoder ? lastEncoded : variants.get(subscriber.encoder)
       if (encoded === undefined) {
         try {
           encoded = subscriber.encoder.encodeNow(topicMessage(message, ack ? ackId : undefined))
@@ -293,6 +296,8 @@ export class Topics implements BrokerListener {
         if (encoded instanceof Promise) encoded.catch(() => {}) // each delivery reports it
         variants.set(subscriber.encoder, encoded)
       }
+      lastEncoder = subscriber.encoder
+      lastEncoded = encoded
       attempted++
       let written: boolean | Promise<boolean>
       try {
