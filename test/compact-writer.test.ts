@@ -86,6 +86,15 @@ test('an envelope: timestamp and seq beyond 32 bits as int 64, as msgpackr write
   t.throws(() => plain.encode({ a: [Symbol('s')] }), { code: 'WIREBOX_ERR_ENCODE_FAILED' }, 'msgpackr errors still catalog errors')
 })
 
+test('an encode started while another is being written (a getter that sends) leaves both intact', async (t) => {
+  let inner: Uint8Array | undefined
+  const outer = { a: 1, get b () { inner = plain.encode({ nested: 'message', n: [1, 2, 3] }, 4); return 'x' } }
+  const bytes = plain.encode(outer)
+  t.equal(hex(bytes), hex(plain.pack({ a: 1, b: 'x' })), 'the outer body')
+  t.equal(hex((inner as Uint8Array).subarray(4)), hex(plain.pack({ nested: 'message', n: [1, 2, 3] })), 'the inner body')
+  t.equal(hex(plain.encode({ after: true })), hex(plain.pack({ after: true })), 'the shared writer goes on')
+})
+
 test('int64, bin and array headers as msgpackr writes a BigInt, bytes and arrays', async (t) => {
   for (const n of [2 ** 32, -(2 ** 31) - 1, 2 ** 52 - 1, -(2 ** 52) + 1, 123456789012]) {
     t.equal(hex(written((w) => w.int64(n))), hex(plain.pack(BigInt(n))), `int64 ${n}`)

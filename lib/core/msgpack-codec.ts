@@ -10,7 +10,8 @@ import { reviveNdarrays } from './tagged-values.js'
 import { resolveCodecOptions } from './codec.js'
 import type { Codec, CodecOptions } from './codec.js'
 import { errors, isWireboxError } from '../errors.js'
-import { writer } from './compact/writer.js'
+import { acquireWriter } from './compact/writer.js'
+import type { CompactWriter } from './compact/writer.js'
 import type { Envelope } from '../../schemas/envelope.js'
 
 /** The messagepack codec, with what the encoders of this library use beyond `Codec`. */
@@ -52,11 +53,12 @@ export function createMessagePackCodec (options?: CodecOptions): MessagePackCode
   const pack = (value: unknown): Uint8Array => packWith(value, 0)
   // Plain objects, arrays, strings and numbers are written by the shared writer, byte for byte as
   // msgpackr writes them (faster than msgpackr with skipValues); msgpackr's extensions by msgpackr.
-  const write = (room: number, body: () => void): Uint8Array => {
+  const write = (room: number, body: (writer: CompactWriter) => void): Uint8Array => {
     if (room < 0 || room > 255) throw new errors.WIREBOX_ERR_INVALID_OPTION('room', 'must be 0-255')
+    const writer = acquireWriter()
     writer.begin(room, pack)
     try {
-      body()
+      body(writer)
     } catch (err) {
       writer.abort()
       throw err
@@ -72,11 +74,11 @@ export function createMessagePackCodec (options?: CodecOptions): MessagePackCode
         if (room < 0 || room > 255) throw new errors.WIREBOX_ERR_INVALID_OPTION('room', 'must be 0-255')
         return packWith(value, room)
       }
-      return write(room, () => writer.value(value))
+      return write(room, (writer) => writer.value(value))
     },
     encodeEnvelope (envelope, room) {
       if (msgpackExtensions) return this.encode(withIntegerFields(envelope), room)
-      return write(room, () => writer.envelope(envelope))
+      return write(room, (writer) => writer.envelope(envelope))
     },
     decode (bytes) {
       const found = guard === undefined ? HAS_NDARRAY : guard.check(bytes)

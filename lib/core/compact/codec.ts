@@ -21,7 +21,8 @@ import { errors, isWireboxError } from '../../errors.js'
 import type { WireboxError } from '../../errors.js'
 import { LayoutError } from './layout.js'
 import type { CompactLayout, LayoutEntry, LayoutNode } from './layout.js'
-import { writer } from './writer.js'
+import { acquireWriter } from './writer.js'
+import type { CompactWriter } from './writer.js'
 
 /** The codec of a connection that negotiated msgpack-compact. */
 export interface CompactCodec extends Codec {
@@ -56,7 +57,7 @@ export function createCompactCodec (layout: CompactLayout, options?: CodecOption
     return type === MessageType.RESPONSE ? entry.response as LayoutNode : entry.payload
   }
 
-  function writeBody (type: number, envelope: Envelope): void {
+  function writeBody (writer: CompactWriter, type: number, envelope: Envelope): void {
     const { event_type: name, payload, id, topic, seq } = envelope
     const entry = entryFor(type, name)
     const length = seq !== undefined ? 5 : topic !== undefined ? 4 : id !== undefined ? 3 : payload !== undefined ? 2 : 1
@@ -136,9 +137,10 @@ export function createCompactCodec (layout: CompactLayout, options?: CodecOption
     decode: plain.decode,
     encodeEnvelope (type, envelope, room = 0) {
       if (room < 0 || room > 255) throw new errors.WIREBOX_ERR_INVALID_OPTION('room', 'must be 0-255')
+      const writer = acquireWriter()
       writer.begin(room, plain.pack)
       try {
-        writeBody(type, envelope)
+        writeBody(writer, type, envelope)
       } catch (err) {
         writer.abort()
         throw err

@@ -30,6 +30,8 @@ export class CompactWriter {
   /** The next byte to write. */
   pos = 0
   #pack: ((value: unknown) => Uint8Array) | undefined
+  /** Between `begin` and `finish` or `abort`. */
+  busy = false
   readonly #utf8 = new TextEncoder()
 
   /**
@@ -41,15 +43,18 @@ export class CompactWriter {
     this.#start = this.pos
     this.pos += room
     this.#pack = pack
+    this.busy = true
   }
 
   /** The body begun last, with its room. */
   finish (): Uint8Array {
+    this.busy = false
     return this.#buffer.subarray(this.#start, this.pos)
   }
 
   /** Forgets the body begun last (after an error). */
   abort (): void {
+    this.busy = false
     this.pos = this.#start
   }
 
@@ -306,5 +311,13 @@ function changed (): Error {
   return new errors.WIREBOX_ERR_ENCODE_FAILED('MessagePack', 'an object changed while it was encoded')
 }
 
-/** The writer every compact codec uses. */
-export const writer = new CompactWriter()
+/** The writer every codec shares. */
+const shared = new CompactWriter()
+
+/**
+ * The shared writer, or a new one when the shared one is in the middle of a body: a getter, a
+ * `toJSON` or an extension's writer that encodes another message while one is being written.
+ */
+export function acquireWriter (): CompactWriter {
+  return shared.busy ? new CompactWriter() : shared
+}
