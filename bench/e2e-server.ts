@@ -1,6 +1,6 @@
 /**
- * The server side of bench/e2e (run in its own process): /plain is @fastify/websocket with JSON
- * text frames and a hand-written echo; /wirebox is a wirebox route with `echo` and `echo.floats`
+ * The server side of bench/e2e (run in its own process): /raw echoes the bytes it receives (plain
+ * ws, the floor); /plain is @fastify/websocket with JSON text frames and a hand-written echo; /wirebox is a wirebox route with `echo` and `echo.floats`
  * requests.
  */
 import Fastify from 'fastify'
@@ -22,6 +22,10 @@ const protocol = defineProtocol({
 
 const app = Fastify({ logger: false })
 await app.register(wirebox, { rateLimit: false, heartbeatIntervalMs: 0 })
+// The floor: ws echoing the bytes it received, no parse (the peer benchmark's ws-raw).
+app.get('/raw', { websocket: true }, (socket) => {
+  socket.on('message', (data, isBinary) => socket.send(data as Buffer, { binary: isBinary }))
+})
 app.get('/plain', { websocket: true }, (socket) => {
   socket.on('message', (data) => {
     const { id, payload } = JSON.parse(data.toString()) as { id: number, payload: unknown }
@@ -35,4 +39,6 @@ app.wirebox('/wirebox', { protocol }, (connection) => {
 await app.listen({ host: '127.0.0.1', port: 0 })
 const { port } = app.server.address() as { port: number }
 process.send?.({ port })
+// The parent asks for this process's CPU time around each row.
+process.on('message', () => process.send?.({ cpu: process.cpuUsage() }))
 process.on('disconnect', () => { app.close().finally(() => process.exit(0)) })
