@@ -1,11 +1,13 @@
 /**
- * The MessagePack codec (msgpackr): plain MessagePack that any library decodes (no records, maps
- * as plain objects, no extension type but the timestamp), checked by MessagePackGuard before
- * msgpackr reads it.
+ * The MessagePack codec: plain MessagePack that any library decodes (no records, maps as plain
+ * objects, no extension type but the timestamp). Written by the shared writer (msgpackr for what
+ * it does not write itself), checked by MessagePackGuard, then read by MessagePackReader; with
+ * `msgpackExtensions`, msgpackr both ways.
  */
 import { Packr, RESERVE_START_SPACE } from 'msgpackr'
 import './msgpack-extensions.js'
 import { MessagePackGuard, HAS_NDARRAY } from './msgpack-guard.js'
+import { MessagePackReader } from './msgpack-reader.js'
 import { reviveNdarrays } from './tagged-values.js'
 import { resolveCodecOptions } from './codec.js'
 import type { Codec, CodecOptions } from './codec.js'
@@ -42,6 +44,7 @@ export function createMessagePackCodec (options?: CodecOptions): MessagePackCode
     int64AsType: (bigint ? 'auto' : 'number') as 'number'
   } as ConstructorParameters<typeof Packr>[0])
   const guard = msgpackExtensions ? undefined : new MessagePackGuard(maxDepth, bigint)
+  const reader = msgpackExtensions ? undefined : new MessagePackReader(bigint)
 
   const packWith = (value: unknown, room: number): Uint8Array => {
     try {
@@ -84,7 +87,8 @@ export function createMessagePackCodec (options?: CodecOptions): MessagePackCode
       const found = guard === undefined ? HAS_NDARRAY : guard.check(bytes)
       let value: unknown
       try {
-        value = packr.unpack(bytes)
+        // Checked bytes are read by our reader; msgpackr's extensions by msgpackr.
+        value = reader === undefined ? packr.unpack(bytes) : reader.read(bytes)
       } catch (err) {
         throw new errors.WIREBOX_ERR_DECODE_FAILED('MessagePack', (err as Error).message)
       }
