@@ -156,3 +156,11 @@ test('encodeMessage reports the UTF-8 size of a text frame without encoding it t
   t.equal(encoded.wireSize, Buffer.byteLength(encoded.frames[0] as string))
   t.equal(encoded.bodySize, encoded.wireSize)
 })
+test('decoders given one frozen settings object share its resolved form; an unfrozen one is resolved for each', async (t) => {
+  const frozen = Object.freeze({ encoding: 'messagepack' as const, version: 3 as const, compression: 'none' as const })
+  t.equal(new MessageDecoder(frozen, { platform: nodePlatform }).settings, new MessageDecoder(frozen, { platform: nodePlatform }).settings)
+  const plain = { encoding: 'messagepack' as const, version: 3 as const, compression: 'none' as const }
+  const [x, y] = [new MessageDecoder(plain, { platform: nodePlatform }), new MessageDecoder(plain, { platform: nodePlatform })]
+  t.not(x.settings, y.settings)
+  t.same(x.settings, y.settings)
+})

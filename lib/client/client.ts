@@ -3,10 +3,7 @@
  * listeners and reconnection, over the session rules it shares with the server (lib/session).
  * Pure: the WebSocket class and the Platform are given (see browser.ts and node.ts).
  */
-import { MessageDecoder } from '../core/wire.js'
-import type { MessageEncoder } from '../core/wire.js'
-import { utf8Length } from '../core/bytes.js'
-import type { DecodedMessage, EncodedMessage } from '../core/wire.js'
+import type { DecodedMessage } from '../core/wire.js'
 import { Flag, MessageType } from '../core/constants.js'
 import type { Platform } from '../core/platform.js'
 import type { Envelope } from '../../schemas/envelope.js'
@@ -17,19 +14,17 @@ import type { WireboxError } from '../errors.js'
 import type { TSchema } from '@sinclair/typebox'
 import { eventProblem, protocolTables, senderSchema } from '../protocol-tables.js'
 import type { ClientEventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload, ResponsePayload, ServerEventName } from '../protocol.js'
-import { handshakeSettings } from '../session/handshake.js'
-import { Session } from '../session/session.js'
-import type { MessageFields } from '../session/session.js'
 import { IdCounter, PendingTable } from '../session/pending.js'
-import { Inbox } from '../session/inbox.js'
 import { CLIENT_DEFAULTS, connectUrl, reconnectDelay } from './reconnect.js'
 import { TopicCursors } from './topic-cursors.js'
 import { ClientListeners } from './listeners.js'
 import { WaitingCalls } from './waiting-calls.js'
 import { handleIncoming } from './incoming.js'
-import type { IncomingContext } from './incoming.js'
 import { negotiatedWire } from './negotiated-wire.js'
 import type { NegotiatedWire } from './negotiated-wire.js'
+import { Connection } from './connection.js'
+import type { ConnectionOwner, ConnectionShared } from './connection.js'
+import { kClosed, kProblem, kReceive, kReport } from './symbols.js'
 import type { TopicGap } from './topic-cursors.js'
 
 import type { ClientOptions, ClientState, ClientStats, EventMeta, WebSocketClass, WebSocketLike } from './types.js'
@@ -42,30 +37,26 @@ export type { TopicGap } from './topic-cursors.js'
 
 type Listener = (payload: unknown, meta: EventMeta) => void | Promise<void>
 
-const OPEN = 1
+// What a PONG that could not be sent is told: nothing (the close that follows does the work).
+function ignore (): void {}
 
 /** The typed client. */
-export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
+export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> implements ConnectionOwner {
   readonly url: string
   readonly stats: ClientStats = { messagesIn: 0, messagesOut: 0, wireBytesIn: 0, wireBytesOut: 0, bodyBytesIn: 0, bodyBytesOut: 0 }
   readonly #options: ClientOptions<P>
   readonly #WebSocket: WebSocketClass
-  readonly #platform: Platform
-  readonly #listeners = new ClientListeners()
-  readonly #requests = new PendingTable<unknown>()
+  // What every connection of this client shares with it (listeners, topics, awaited replies).
+  readonly #shared: ConnectionShared
   readonly #ids = new IdCounter()
-  readonly #topics = new TopicCursors()
-  readonly #waiting = new WaitingCalls()
-  #socket: WebSocketLike | undefined
-  #session: Session | undefined
-  #inbox: Inbox | undefined
-  #encoder: MessageEncoder | undefined
-  #decoder: MessageDecoder | undefined
+  // Created when something has to wait for a connection.
+  #waiting: WaitingCalls | undefined
+  #connection: Connection | undefined
   #state: ClientState = 'connecting'
   #negotiation: Negotiation | undefined
   #attempt = 0
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined
-  #stopHeartbeat: () => void = () => {}
+  #stopHeartbeat: (() => void) | undefined
   #closedByUser = false
 
   constructor (url: string, options: ClientOptions<P>, WebSocketImpl: WebSocketClass, platform: Platform) {
@@ -75,8 +66,27 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
       throw new errors.WIREBOX_ERR_INVALID_OPTION('encoding', 'msgpack-compact needs the protocol\'s schemas: pass { protocol }')
     }
     this.#WebSocket = WebSocketImpl
-    this.#platform = platform
+    this.#shared = {
+      listeners: new ClientListeners(),
+      topics: new TopicCursors(),
+      requests: new PendingTable<unknown>(),
+      platform,
+      codec: options.codec,
+      validates: options.validateIncoming === true
+    }
     this.#connect()
+  }
+
+  get #listeners (): ClientListeners {
+    return this.#shared.listeners
+  }
+
+  get #topics (): TopicCursors {
+    return this.#shared.topics
+  }
+
+  get #requests (): PendingTable<unknown> {
+    return this.#shared.requests
   }
 
   /** The connection state. */
@@ -93,7 +103,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   async ready (): Promise<Negotiation> {
     if (this.#state === 'open' && this.#negotiation !== undefined) return this.#negotiation
     if (this.#state === 'closed') throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('the client is closed')
-    return await this.#waiting.ready()
+    return await (this.#waiting ??= new WaitingCalls()).ready()
   }
 
   /** Listens to state changes; returns a function that stops listening. */
@@ -121,7 +131,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   }
 
   /** Sends a request; resolves to the typed response, rejects with WireboxRemoteError or a catalog error. */
-  request<K extends RequestName<P>> (name: K, payload: RequestPayload<P, K>, options: { timeoutMs?: number } = {}): Promise<ResponsePayload<P, K>> {
+  request<K extends RequestName<P>> (name: K, payload: RequestPayload<P, K>, options?: { timeoutMs?: number }): Promise<ResponsePayload<P, K>> {
     try {
       if (this.#validatesOutgoing()) {
         const definition = protocolTables(this.#options.protocol).requests.get(name)
@@ -129,10 +139,10 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
         const invalid = this.#validate(definition.payload, payload, name)
         if (invalid !== undefined) throw invalid
       }
-      const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs
-      const exchange = (): Promise<unknown> => this.#exchange(MessageType.REQUEST, { event_type: name, payload }, timeoutMs)
+      const timeoutMs = options?.timeoutMs ?? this.#options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs
       // Connected: no queue and no extra promise in the way.
-      return (this.#state === 'open' ? exchange() : this.#whenOpen(exchange)) as Promise<ResponsePayload<P, K>>
+      if (this.#state === 'open') return this.#exchange(MessageType.REQUEST, name, payload, timeoutMs) as Promise<ResponsePayload<P, K>>
+      return this.#whenOpen(async () => await this.#exchange(MessageType.REQUEST, name, payload, timeoutMs)) as Promise<ResponsePayload<P, K>>
     } catch (err) {
       return Promise.reject(err)
     }
@@ -146,18 +156,19 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
       if (invalid !== undefined) throw invalid
     }
     await this.#whenOpen(async () => {
-      const session = this.#live()
+      const connection = this.#live()
+      const acks = connection.session.acks
       const ack = options.ack === true
       if (ack && (this.#negotiation?.version ?? 0) < 3) throw new errors.WIREBOX_ERR_ACK_UNSUPPORTED(this.#negotiation?.version ?? 0)
       const id = ack ? this.#ids.take() : undefined
       const flags = (options.priority === true ? Flag.PRIORITY : 0) | (ack ? Flag.ACK_REQUIRED : 0)
       const timeoutMs = this.#options.ackTimeoutMs ?? CLIENT_DEFAULTS.ackTimeoutMs
-      const acked = id === undefined ? undefined : session.acks.wait(id, event, timeoutMs, () => new errors.WIREBOX_ERR_ACK_TIMEOUT(id, timeoutMs))
+      const acked = id === undefined ? undefined : acks.wait(id, event, timeoutMs, () => new errors.WIREBOX_ERR_ACK_TIMEOUT(id, timeoutMs))
       acked?.catch(() => {}) // awaited below
       try {
-        await this.#transmit(session, MessageType.EVENT, { event_type: event, payload, id }, flags)
+        await connection.transmit(MessageType.EVENT, { event_type: event, payload, id }, flags)
       } catch (err) {
-        if (id !== undefined) session.acks.reject(id, err as Error)
+        if (id !== undefined) acks.reject(id, err as Error)
         throw err
       }
       await acked
@@ -173,7 +184,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   /** Unsubscribes from a topic. */
   async unsubscribe (topic: string): Promise<SubscriptionAck> {
     this.#topics.remove(topic)
-    return await this.#whenOpen(async () => await this.#exchange(MessageType.UNSUBSCRIBE, { payload: { topic } })) as SubscriptionAck
+    return await this.#whenOpen(async () => await this.#exchange(MessageType.UNSUBSCRIBE, undefined, { topic })) as SubscriptionAck
   }
 
   /** The last `seq` seen on a topic. */
@@ -186,32 +197,34 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     this.#closedByUser = true
     clearTimeout(this.#reconnectTimer)
     this.#failAll('closed by the client')
-    this.#socket?.close(code, reason)
+    this.#connection?.socket.close(code, reason)
     this.#setState('closed')
   }
 
   /** SUBSCRIBE now; the answer is accounted for as it is read, before any message that follows it. */
   async #subscribeNow (topic: string): Promise<SubscriptionAck> {
     const since = this.#topics.last(topic)
-    return await this.#exchange(MessageType.SUBSCRIBE, { payload: since === undefined ? { topic } : { topic, since } }, undefined, (answer) => {
+    return await this.#exchange(MessageType.SUBSCRIBE, undefined, since === undefined ? { topic } : { topic, since }, undefined, (answer) => {
       const gap = this.#topics.answer(answer as SubscriptionAck, since, true)
-      if (gap !== undefined) this.#emitGap(gap)
+      if (gap !== undefined) this.#listeners.gap(gap)
     }) as SubscriptionAck
   }
 
-  /** Sends a message with a new id and resolves with the payload of its answer. */
-  #exchange (type: number, fields: MessageFields, timeoutMs = this.#options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs, onAnswer?: (payload: unknown) => void): Promise<unknown> {
+  /**
+   * Sends a message with a new id (named `eventType`, else by its type) and resolves with the
+   * payload of its answer.
+   */
+  #exchange (type: number, eventType: string | undefined, payload: unknown, timeoutMs = this.#options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs, onAnswer?: (payload: unknown) => void): Promise<unknown> {
     try {
-      const session = this.#live()
+      const connection = this.#live()
       const id = this.#ids.take()
-      const name = fields.event_type ?? (type === MessageType.SUBSCRIBE ? 'subscribe' : 'unsubscribe')
+      const name = eventType ?? (type === MessageType.SUBSCRIBE ? 'subscribe' : 'unsubscribe')
       const answer = this.#requests.wait(id, name, timeoutMs, () => new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, timeoutMs), onAnswer)
-      const failed = (err: unknown): void => { this.#requests.reject(id, err as Error) }
       try {
-        const sent = this.#transmit(session, type, { ...fields, id }, 0)
-        if (sent instanceof Promise) sent.catch(failed)
+        const sent = connection.transmit(type, eventType === undefined ? { payload, id } : { event_type: eventType, payload, id }, 0)
+        if (sent instanceof Promise) sent.catch((err: unknown) => { this.#requests.reject(id, err as Error) })
       } catch (err) {
-        failed(err)
+        this.#requests.reject(id, err as Error)
       }
       return answer
     } catch (err) {
@@ -224,7 +237,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   }
 
   /** With `validateIncoming`: the problem of an incoming payload (an unknown event, an invalid payload). */
-  #incomingProblem (kind: 'event' | 'response', name: string | undefined, payload: unknown): WireboxError | undefined {
+  [kProblem] (kind: 'event' | 'response', name: string | undefined, payload: unknown): WireboxError | undefined {
     if (this.#options.validateIncoming !== true || name === undefined) return undefined
     const tables = protocolTables(this.#options.protocol)
     const schema = kind === 'event' ? tables.fromServer.get(name) : tables.requests.get(name)?.response
@@ -242,24 +255,15 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     if (this.#state === 'open') return await run()
     if (this.#state === 'closed') throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('the client is closed')
     if (this.#options.queueWhileConnecting === false) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED(`not connected (${this.#state})`)
-    if (this.#waiting.size >= (this.#options.maxQueue ?? CLIENT_DEFAULTS.maxQueue)) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('the queue for the reconnection is full')
-    return await this.#waiting.call(run)
+    if ((this.#waiting?.size ?? 0) >= (this.#options.maxQueue ?? CLIENT_DEFAULTS.maxQueue)) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('the queue for the reconnection is full')
+    return await (this.#waiting ??= new WaitingCalls()).call(run)
   }
 
-  /** The session of the current connection, once negotiated. */
-  #live (): Session {
-    if (this.#session === undefined || this.#encoder === undefined) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('not connected')
-    return this.#session
-  }
-
-  /** Sends a message; throws (or rejects) with WIREBOX_ERR_CONNECTION_CLOSED when it could not be written. */
-  #transmit (session: Session, type: number, fields: MessageFields, flags: number): void | Promise<void> {
-    const encoder = this.#encoder
-    if (encoder === undefined || session !== this.#session) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('not connected')
-    const closed = (): Error => new errors.WIREBOX_ERR_CONNECTION_CLOSED('the socket closed before sending')
-    const sent = session.send(encoder, type, fields, flags)
-    if (sent instanceof Promise) return sent.then((written) => { if (!written) throw closed() })
-    if (!sent) throw closed()
+  /** The current connection, once negotiated. */
+  #live (): Connection {
+    const connection = this.#connection
+    if (connection?.encoder === undefined) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('not connected')
+    return connection
   }
 
   #connect (): void {
@@ -268,7 +272,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     try {
       socket = new this.#WebSocket(url)
     } catch (err) {
-      this.#emitError(err as Error)
+      this[kReport](err as Error)
       this.#scheduleReconnect()
       return
     }
@@ -278,111 +282,65 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
       socket.binaryType = 'nodebuffer'
     } catch {}
     if (socket.binaryType !== 'nodebuffer') socket.binaryType = 'arraybuffer'
-    const session = new Session((message) => this.#write(socket, message))
-    this.#socket = socket
-    this.#session = session
-    this.#decoder = undefined
-    this.#encoder = undefined
+    this.#connection = new Connection(this, socket, this.#shared)
     this.#negotiation = undefined
-    // What handling this connection's messages needs, made once.
-    const incoming: IncomingContext = {
-      listeners: this.#listeners,
-      topics: this.#topics,
-      requests: this.#requests,
-      acks: session.acks,
-      problem: (kind, name, payload) => this.#incomingProblem(kind, name, payload),
-      report: (error) => this.#emitError(error),
-      answer: (type, fields) => this.#answer(session, type, fields)
-    }
-    this.#inbox = new Inbox({
-      open: () => socket === this.#socket,
-      // Before the negotiation: the handshake's form (PROTOCOL.md section 1).
-      decode: (input) => (this.#decoder ?? new MessageDecoder(handshakeSettings(input), { platform: this.#platform, codec: this.#options.codec })).decodeNow(input),
-      handle: (message) => this.#receive(session, incoming, message),
-      fail: (err) => this.#emitError(err as Error)
-    })
-    socket.onmessage = (event) => this.#onMessage(socket, event.data)
-    socket.onclose = (event) => this.#onClose(socket, event.code)
-    socket.onerror = () => {} // the close that follows does the work
   }
 
-  #write (socket: WebSocketLike, message: EncodedMessage): boolean {
-    if (socket.readyState !== OPEN) return false
-    for (const frame of message.frames) socket.send(frame)
-    this.stats.messagesOut++
-    this.stats.wireBytesOut += message.wireSize
-    this.stats.bodyBytesOut += message.bodySize
-    return true
-  }
-
-  #onMessage (socket: WebSocketLike, data: unknown): void {
-    if (socket !== this.#socket) return
-    this.#session?.liveness.seen()
-    const input = typeof data === 'string' || data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer)
-    this.stats.wireBytesIn += typeof input === 'string' ? utf8Length(input) : input.length
-    this.#inbox?.push(input)
-  }
-
-  #receive (session: Session, incoming: IncomingContext, message: DecodedMessage): void {
+  /** A message of `connection`: the negotiation, the session's own, or the client's. */
+  [kReceive] (connection: Connection, message: DecodedMessage): void {
     this.stats.messagesIn++
     this.stats.bodyBytesIn += message.bodySize
-    if (message.type === MessageType.PROTOCOL_NEGOTIATION) return this.#onNegotiation(session, message.envelope?.payload as Negotiation)
-    const encoder = this.#encoder
-    if (encoder !== undefined && session.handle(message, encoder, () => {})) return
-    handleIncoming(incoming, message, message.envelope as Envelope)
+    if (message.type === MessageType.PROTOCOL_NEGOTIATION) return this.#onNegotiation(connection, message.envelope?.payload as Negotiation)
+    const encoder = connection.encoder
+    if (encoder !== undefined && connection.session.handle(message, encoder, ignore)) return
+    handleIncoming(connection, message, message.envelope as Envelope)
   }
 
-  #onNegotiation (session: Session, negotiation: Negotiation): void {
+  #onNegotiation (connection: Connection, negotiation: Negotiation): void {
     let wire: NegotiatedWire
     try {
-      wire = negotiatedWire(negotiation, this.#options.protocol, this.#platform, this.#options.codec)
+      wire = negotiatedWire(negotiation, this.#options.protocol, this.#shared.platform, this.#options.codec)
     } catch (err) {
       // A server with other schemas would misread every body (PROTOCOL.md 9.1): stop for good.
-      this.#emitError(err as Error)
+      this[kReport](err as Error)
       this.close(CloseCode.PROTOCOL_ERROR, 'layout mismatch')
       return
     }
-    this.#encoder = wire.encoder
-    this.#decoder = wire.decoder
+    connection.encoder = wire.encoder
+    connection.decoder = wire.decoder
+    // The decoder returns strings sliced from one string of the message's text: the session id,
+    // kept as long as the connection, is copied so as not to keep that whole text alive.
+    if (typeof negotiation.session_id === 'string') negotiation.session_id = [...negotiation.session_id].join('')
     this.#negotiation = negotiation
     this.#attempt = 0
-    this.#answer(session, MessageType.VERSION_CHECK, { payload: wire.versionCheck })
-    this.#stopHeartbeat()
+    connection.answer(MessageType.VERSION_CHECK, { payload: wire.versionCheck })
+    this.#stopHeartbeat?.()
     // The server pings every interval: silence for two means the connection is gone.
-    this.#stopHeartbeat = session.liveness.watch(negotiation.heartbeat_interval_ms, () => this.#socket?.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout'))
+    const interval = negotiation.heartbeat_interval_ms
+    this.#stopHeartbeat = interval > 0 ? connection.session.liveness.watch(interval, () => { connection.socket.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout') }) : undefined
     // Subscriptions first (resuming after the last seq seen), then what was queued meanwhile:
     // what the queued calls cause on a topic is then delivered on the resumed subscription.
     Promise.allSettled(this.#topics.topics().map(async (topic) => await this.#subscribeNow(topic)))
       .then((results) => {
-        if (session !== this.#session) return
-        for (const result of results) if (result.status === 'rejected') this.#emitError(result.reason as Error)
+        if (connection !== this.#connection) return
+        for (const result of results) if (result.status === 'rejected') this[kReport](result.reason as Error)
         this.#setState('open')
-        this.#waiting.open(negotiation)
+        this.#takeWaiting()?.open(negotiation)
       }, () => {})
   }
 
-  /** Sends a message nobody awaits (an ACK, a VERSION_CHECK); a closed connection drops it. */
-  #answer (session: Session, type: number, fields: MessageFields): void {
-    try {
-      const sent = this.#transmit(session, type, fields, 0)
-      if (sent instanceof Promise) sent.catch(() => {})
-    } catch {
-      // The connection closed: nothing to answer on (a reconnection starts over).
-    }
-  }
-
-  #onClose (socket: WebSocketLike, code: number): void {
-    if (socket !== this.#socket) return
-    this.#stopHeartbeat()
-    const session = this.#session
-    this.#socket = undefined
-    this.#session = undefined
-    this.#encoder = undefined
-    this.#decoder?.close()
+  /** The socket of `connection` closed: what was sent is rejected, what is queued waits for the next one. */
+  [kClosed] (connection: Connection, code: number): void {
+    if (connection !== this.#connection) return
+    connection.live = false
+    this.#stopHeartbeat?.()
+    this.#stopHeartbeat = undefined
+    this.#connection = undefined
+    connection.decoder?.close()
     // What was sent may or may not have been handled: reject it. What is queued waits.
     const closed = (): Error => new errors.WIREBOX_ERR_CONNECTION_CLOSED(`code ${code}`)
     this.#requests.rejectAll(closed)
-    session?.acks.rejectAll(closed)
+    connection.session.acks.rejectAll(closed)
     if (this.#closedByUser) return this.#setState('closed')
     this.#scheduleReconnect()
   }
@@ -401,8 +359,15 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
   #failAll (reason: string): void {
     const closed = (): Error => new errors.WIREBOX_ERR_CONNECTION_CLOSED(reason)
     this.#requests.rejectAll(closed)
-    this.#session?.acks.rejectAll(closed)
-    this.#waiting.fail(closed)
+    this.#connection?.session.acks.rejectAll(closed)
+    this.#takeWaiting()?.fail(closed)
+  }
+
+  /** What waits for the connection, forgotten by the client (it runs or fails once). */
+  #takeWaiting (): WaitingCalls | undefined {
+    const waiting = this.#waiting
+    this.#waiting = undefined
+    return waiting
   }
 
   #setState (state: ClientState): void {
@@ -411,11 +376,8 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> {
     this.#listeners.state(state)
   }
 
-  #emitGap (gap: TopicGap): void {
-    this.#listeners.gap(gap)
-  }
-
-  #emitError (error: Error): void {
+  /** Tells the error listeners. */
+  [kReport] (error: Error): void {
     this.#listeners.error(error)
   }
 }

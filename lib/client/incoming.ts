@@ -28,6 +28,8 @@ export interface IncomingContext {
   readonly requests: PendingTable<unknown>
   /** Events this connection sent with ACK_REQUIRED. */
   readonly acks: PendingTable<void>
+  /** Whether the client validates incoming payloads (else `problem` is not asked). */
+  readonly validates: boolean
   /** The problem of a payload, when the client validates. */
   problem (kind: 'event' | 'response', name: string | undefined, payload: unknown): WireboxError | undefined
   /** Reports an error to the client's error listeners. */
@@ -42,7 +44,7 @@ export function handleIncoming (client: IncomingContext, message: DecodedMessage
   switch (message.type) {
     case MessageType.RESPONSE: {
       if (id === undefined) return
-      const invalid = client.problem('response', client.requests.nameOf(id), envelope.payload)
+      const invalid = client.validates ? client.problem('response', client.requests.nameOf(id), envelope.payload) : undefined
       if (invalid !== undefined) client.requests.reject(id, invalid)
       else client.requests.resolve(id, envelope.payload)
       return
@@ -71,13 +73,13 @@ function deliverEvent (client: IncomingContext, message: DecodedMessage, envelop
   const name = envelope.event_type
   // Exactly once: a topic message at or below the last seq seen is not delivered again.
   if (envelope.topic !== undefined && envelope.seq !== undefined && !client.topics.accept(envelope.topic, envelope.seq)) return
-  const invalid = client.problem('event', name, envelope.payload)
+  const invalid = client.validates ? client.problem('event', name, envelope.payload) : undefined
   if (invalid !== undefined) return client.report(invalid)
   const meta: EventMeta = { envelope, flags: message.flags, topic: envelope.topic, seq: envelope.seq }
-  const ok = client.listeners.event(name, envelope.payload, meta, client.report)
+  const ok = client.listeners.event(name, envelope.payload, meta, client)
   const id = envelope.id
   if ((message.flags & Flag.ACK_REQUIRED) === 0 || id === undefined) {
-    if (ok instanceof Promise) ok.catch(client.report)
+    if (ok instanceof Promise) ok.catch((err: unknown) => { client.report(err as Error) })
     return
   }
   const settle = (done: boolean): void => {

@@ -4,67 +4,85 @@ import type { TopicGap } from './topic-cursors.js'
 
 type Listener = (payload: unknown, meta: EventMeta) => void | Promise<void>
 
-/** Who listens to what, and how each is told. */
+const succeeded = (): true => true
+
+/** A list of listeners, replaced (never changed in place) when one is added or removed. */
+type List<L> = readonly L[]
+
+function added<L> (list: List<L> | undefined, listener: L): List<L> {
+  if (list === undefined) return [listener]
+  return list.includes(listener) ? list : [...list, listener]
+}
+
+function removed<L> (list: List<L> | undefined, listener: L): List<L> | undefined {
+  if (list === undefined || !list.includes(listener)) return list
+  return list.length === 1 ? undefined : list.filter((l) => l !== listener)
+}
+
+/**
+ * Who listens to what, and how each is told. Each kind holds an array that is replaced when a
+ * listener is added or removed: telling the listeners walks it without a copy (one added or
+ * removed meanwhile is not told of what is being delivered, as with a Set copied first), and a
+ * kind with one listener costs one small array, not a Set.
+ */
 export class ClientListeners {
-  readonly #events = new Map<string, Set<Listener>>()
+  readonly #events = new Map<string, List<Listener>>()
   // Created with their first listener (most clients use one or two kinds).
-  #state: Set<(state: ClientState) => void> | undefined
-  #errors: Set<(error: Error) => void> | undefined
-  #gaps: Set<(gap: TopicGap) => void> | undefined
+  #state: List<(state: ClientState) => void> | undefined
+  #errors: List<(error: Error) => void> | undefined
+  #gaps: List<(gap: TopicGap) => void> | undefined
 
   /** Adds an event listener; returns a function that removes it. */
   onEvent (event: string, listener: Listener): () => void {
-    let set = this.#events.get(event)
-    if (set === undefined) {
-      set = new Set()
-      this.#events.set(event, set)
+    this.#events.set(event, added(this.#events.get(event), listener))
+    return () => {
+      const list = removed(this.#events.get(event), listener)
+      if (list === undefined) this.#events.delete(event)
+      else this.#events.set(event, list)
     }
-    set.add(listener)
-    return () => set.delete(listener)
   }
 
   /** Adds a state listener; returns a function that removes it. */
   onState (listener: (state: ClientState) => void): () => void {
-    const set = this.#state ??= new Set()
-    set.add(listener)
-    return () => set.delete(listener)
+    this.#state = added(this.#state, listener)
+    return () => { this.#state = removed(this.#state, listener) }
   }
 
   /** Adds an error listener; returns a function that removes it. */
   onError (listener: (error: Error) => void): () => void {
-    const set = this.#errors ??= new Set()
-    set.add(listener)
-    return () => set.delete(listener)
+    this.#errors = added(this.#errors, listener)
+    return () => { this.#errors = removed(this.#errors, listener) }
   }
 
   /** Adds a gap listener; returns a function that removes it. */
   onGap (listener: (gap: TopicGap) => void): () => void {
-    const set = this.#gaps ??= new Set()
-    set.add(listener)
-    return () => set.delete(listener)
+    this.#gaps = added(this.#gaps, listener)
+    return () => { this.#gaps = removed(this.#gaps, listener) }
   }
 
   /**
-   * Runs the listeners of an event, now; each failure (a throw, a rejection) goes to `report`.
-   * Returns whether all succeeded: at once when every listener returned, else as a promise
-   * settled once all have.
+   * Runs the listeners of an event, now; each failure (a throw, a rejection) goes to
+   * `reporter.report`. Returns whether all succeeded: at once when every listener returned, else
+   * as a promise settled once all have.
    */
-  event (name: string, payload: unknown, meta: EventMeta, report: (error: Error) => void): boolean | Promise<boolean> {
-    const set = this.#events.get(name)
-    if (set === undefined) return true
+  event (name: string, payload: unknown, meta: EventMeta, reporter: { report: (error: Error) => void }): boolean | Promise<boolean> {
+    const list = this.#events.get(name)
+    if (list === undefined) return true
     let pending: Array<Promise<boolean>> | undefined
     let ok = true
-    const failed = (err: unknown): false => {
-      report(err as Error)
-      return false
-    }
-    for (const listener of [...set]) {
+    for (const listener of list) {
       try {
         const run = listener(payload, meta)
         // Any thenable counts (another realm's Promise, a library's): its outcome is awaited.
-        if (typeof (run as { then?: unknown } | undefined)?.then === 'function') (pending ??= []).push(Promise.resolve(run).then(() => true, failed))
+        if (typeof (run as { then?: unknown } | undefined)?.then === 'function') {
+          (pending ??= []).push(Promise.resolve(run).then(succeeded, (err: unknown) => {
+            reporter.report(err as Error)
+            return false
+          }))
+        }
       } catch (err) {
-        ok = failed(err)
+        reporter.report(err as Error)
+        ok = false
       }
     }
     if (pending === undefined) return ok

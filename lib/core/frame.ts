@@ -134,7 +134,8 @@ export function writeHeader (target: Uint8Array, version: Version, type: number,
 /**
  * Reads the header at the start of `bytes` and checks nothing: the caller has made sure that the
  * first byte is a version (`isVersion`) and that `bytes` holds that version's header. `decodeFrame`
- * reads with it, then checks; `wirebox inspect` reads with it and reports.
+ * reads the same fields (without making this object per frame), then checks; `wirebox inspect`
+ * reads with it and reports.
  */
 export function readHeader (bytes: Uint8Array): FrameHeader {
   const version = bytes[0] as Version
@@ -160,7 +161,10 @@ export function decodeFrame (bytes: Uint8Array, limits: FrameLimits, crc32: (dat
   if (!isVersion(version)) throw new errors.WIREBOX_ERR_UNSUPPORTED_VERSION(version, VERSIONS.join(', '))
   const size = HEADER_SIZE[version]
   if (bytes.length < size) throw new errors.WIREBOX_ERR_FRAME_TRUNCATED(bytes.length, size)
-  const { type, flags, length, checksum, timestamp } = readHeader(bytes)
+  // The fields one by one, as readHeader reads them: no header object per frame.
+  const type = bytes[1] as number
+  const flags = bytes[2] as number
+  const length = readU32(bytes, 3)
   if (messageTypeName(type) === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_MESSAGE_TYPE(hex(type))
   checkFlags(flags, version, limits.allowEncrypted === true)
   if (length > limits.maxMessageSize) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(length, limits.maxMessageSize)
@@ -168,8 +172,10 @@ export function decodeFrame (bytes: Uint8Array, limits: FrameLimits, crc32: (dat
   if (length !== present) throw new errors.WIREBOX_ERR_LENGTH_MISMATCH(length, present)
   if (length === 0 && !mayBeEmpty(type)) throw new errors.WIREBOX_ERR_EMPTY_PAYLOAD(hex(type))
   const payload = bytes.subarray(size)
+  const checksum = readU32(bytes, 7)
   const actual = crc32(payload)
   if (checksum !== actual) throw new errors.WIREBOX_ERR_CHECKSUM_MISMATCH(hex8(checksum), hex8(actual))
+  const timestamp = version === 3 ? readU32(bytes, 11) * U32 + readU32(bytes, 15) : undefined
   return { version, type, flags, timestamp, payload }
 }
 

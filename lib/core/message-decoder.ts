@@ -9,7 +9,7 @@
 import { Flag, mayBeEmpty, messageTypeName } from './constants.js'
 import type { Version } from './constants.js'
 import { checkFlags, decodeFrame } from './frame.js'
-import type { Frame } from './frame.js'
+import type { Frame, FrameLimits } from './frame.js'
 import { ChunkReassembler } from './chunking.js'
 import type { PartialBudget } from './chunking.js'
 import { decompressBody } from './compression.js'
@@ -68,19 +68,18 @@ export class MessageDecoder {
   readonly #options: DecoderOptions
   // Created with the first chunked message: most connections never see one.
   #chunks: ChunkReassembler | undefined
-  readonly #allowEncrypted: boolean
-  readonly #maxFrameSize: number
+  // What decodeFrame checks, made once rather than per frame.
+  readonly #frameLimits: Readonly<FrameLimits>
 
   constructor (settings: WireSettings, options: DecoderOptions) {
-    this.settings = Object.freeze(resolveSettings(settings))
+    this.settings = resolvedOnce(settings)
     const { platform: _platform, codec: _codec, layout, partialBudget: _budget, ...limits } = options
     checkOnce(options, () => assertDecoderLimits(limits))
     this.#options = options
     this.#platform = options.platform
     this.#codec = sharedCodec(settings.encoding, options.codec, layout)
     this.#compact = compactOf(this.#codec)
-    this.#allowEncrypted = options.allowEncrypted ?? false
-    this.#maxFrameSize = Math.min(options.maxFrameSize ?? Infinity, this.settings.maxMessageSize)
+    this.#frameLimits = frameLimits(Math.min(options.maxFrameSize ?? Infinity, this.settings.maxMessageSize), options.allowEncrypted ?? false)
   }
 
   /**
@@ -98,7 +97,7 @@ export class MessageDecoder {
   decodeNow (data: Uint8Array | string): DecodedMessage | undefined | Promise<DecodedMessage | undefined> {
     if (typeof data === 'string') return this.#decodeText(data)
     const s = this.settings
-    const frame = decodeFrame(data, { maxMessageSize: this.#maxFrameSize, allowEncrypted: this.#allowEncrypted }, this.#platform.crc32)
+    const frame = decodeFrame(data, this.#frameLimits, this.#platform.crc32)
     if (frame.version !== s.version) throw new errors.WIREBOX_ERR_UNSUPPORTED_VERSION(frame.version, s.version)
     let body: Uint8Array | undefined = frame.payload
     if ((frame.flags & Flag.CHUNKED) !== 0) {
@@ -160,7 +159,8 @@ export class MessageDecoder {
   #decodeText (text: string): DecodedMessage {
     const s = this.settings
     // A UTF-16 code unit is at least one UTF-8 byte: a longer string is surely too large.
-    if (text.length > this.#maxFrameSize) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(text.length, this.#maxFrameSize)
+    const max = this.#frameLimits.maxMessageSize
+    if (text.length > max) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(text.length, max)
     if (s.encoding !== 'json') throw invalid('a text frame on a MessagePack connection', '/')
     const { type, flags = 0, ...envelope } = asObject((this.#codec as JsonCodec).decodeText(text))
     if (typeof type !== 'number' || messageTypeName(type) === undefined) {
@@ -173,6 +173,28 @@ export class MessageDecoder {
     assertEnvelope(envelope)
     return { version: s.version, type, flags, timestamp: undefined, envelope, bodySize: text.length }
   }
+}
+
+// Frozen settings (a route's, a client's negotiated ones) resolve once for all their decoders.
+const resolved = new WeakMap<WireSettings, Readonly<ResolvedSettings>>()
+
+/** `settings` checked and with their defaults, shared by every decoder given the same frozen object. */
+function resolvedOnce (settings: WireSettings): Readonly<ResolvedSettings> {
+  if (!Object.isFrozen(settings)) return Object.freeze(resolveSettings(settings))
+  let result = resolved.get(settings)
+  if (result === undefined) resolved.set(settings, result = Object.freeze(resolveSettings(settings)))
+  return result
+}
+
+// A few distinct limits serve every decoder of a process (they come from the routes' settings).
+const frameLimitsMade = new Map<string, Readonly<FrameLimits>>()
+
+/** The frame limits for these values, one frozen object for all the decoders that use them. */
+function frameLimits (maxMessageSize: number, allowEncrypted: boolean): Readonly<FrameLimits> {
+  const key = `${maxMessageSize}/${String(allowEncrypted)}`
+  let limits = frameLimitsMade.get(key)
+  if (limits === undefined) frameLimitsMade.set(key, limits = Object.freeze({ maxMessageSize, allowEncrypted }))
+  return limits
 }
 
 function asObject (value: unknown): Record<string, unknown> {

@@ -1,0 +1,162 @@
+/**
+ * One connection of the client: its socket, its session, its ordered inbox, and the encoder and
+ * decoder it speaks once negotiated. One object does all of it with methods (it is the inbox's
+ * handlers and the context of incoming messages), so that a connection costs a few objects
+ * rather than a dozen closures; what belongs to the client (state, listeners, reconnection) is
+ * the owner's, reached through symbols.
+ */
+import type { DecodedMessage, EncodedMessage, MessageDecoder, MessageEncoder } from '../core/wire.js'
+import { utf8Length } from '../core/bytes.js'
+import type { Platform } from '../core/platform.js'
+import type { CodecOptions } from '../core/codec.js'
+import { errors } from '../errors.js'
+import type { WireboxError } from '../errors.js'
+import { Session } from '../session/session.js'
+import type { MessageFields } from '../session/session.js'
+import type { PendingTable } from '../session/pending.js'
+import { Inbox } from '../session/inbox.js'
+import type { InboxHandlers } from '../session/inbox.js'
+import type { ClientListeners } from './listeners.js'
+import type { TopicCursors } from './topic-cursors.js'
+import type { IncomingContext } from './incoming.js'
+import { handshakeDecoder } from './negotiated-wire.js'
+import { kClosed, kProblem, kReceive, kReport } from './symbols.js'
+import type { ClientStats, WebSocketLike } from './types.js'
+
+/** What a connection needs of its client. */
+export interface ConnectionOwner {
+  readonly stats: ClientStats
+  [kReceive]: (connection: Connection, message: DecodedMessage) => void
+  [kReport]: (error: Error) => void
+  [kProblem]: (kind: 'event' | 'response', name: string | undefined, payload: unknown) => WireboxError | undefined
+  [kClosed]: (connection: Connection, code: number) => void
+}
+
+/** What the client shares with each of its connections. */
+export interface ConnectionShared {
+  listeners: ClientListeners
+  topics: TopicCursors
+  requests: PendingTable<unknown>
+  platform: Platform
+  codec: CodecOptions | undefined
+  /** Whether incoming payloads are checked (`validateIncoming`). */
+  validates: boolean
+}
+
+const OPEN = 1
+
+// The socket's error event is followed by its close event, which does the work.
+function ignoreError (): void {}
+
+function notSent (): Error {
+  return new errors.WIREBOX_ERR_CONNECTION_CLOSED('the socket closed before sending')
+}
+
+function checkWritten (written: boolean): void {
+  if (!written) throw notSent()
+}
+
+/** A connection of the client, from its socket's creation to its close. */
+export class Connection implements InboxHandlers, IncomingContext {
+  readonly owner: ConnectionOwner
+  readonly socket: WebSocketLike
+  readonly session: Session
+  readonly inbox: Inbox
+  readonly shared: ConnectionShared
+  /** Set once negotiated. */
+  encoder: MessageEncoder | undefined
+  /** Set once negotiated (before: the handshake's, made for the first message). */
+  decoder: MessageDecoder | undefined
+  /** False once the socket closed: nothing more is read, nothing more is sent. */
+  live = true
+
+  constructor (owner: ConnectionOwner, socket: WebSocketLike, shared: ConnectionShared) {
+    this.owner = owner
+    this.socket = socket
+    this.shared = shared
+    this.session = listen(this, socket)
+    this.inbox = new Inbox(this)
+  }
+
+  get listeners (): ClientListeners { return this.shared.listeners }
+  get topics (): TopicCursors { return this.shared.topics }
+  get requests (): PendingTable<unknown> { return this.shared.requests }
+  get acks (): PendingTable<void> { return this.session.acks }
+  get validates (): boolean { return this.shared.validates }
+
+  /** A WebSocket message arrived. */
+  message (data: unknown): void {
+    if (!this.live) return
+    this.session.liveness.seen()
+    const input = typeof data === 'string' || data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer)
+    this.owner.stats.wireBytesIn += typeof input === 'string' ? utf8Length(input) : input.length
+    this.inbox.push(input)
+  }
+
+  /** Writes an encoded message to the socket (the session's outbox calls it, in order). */
+  write (message: EncodedMessage): boolean {
+    if (this.socket.readyState !== OPEN) return false
+    for (const frame of message.frames) this.socket.send(frame)
+    const stats = this.owner.stats
+    stats.messagesOut++
+    stats.wireBytesOut += message.wireSize
+    stats.bodyBytesOut += message.bodySize
+    return true
+  }
+
+  /** Sends a message; throws (or rejects) with WIREBOX_ERR_CONNECTION_CLOSED when it could not be written. */
+  transmit (type: number, fields: MessageFields, flags: number): void | Promise<void> {
+    const encoder = this.encoder
+    if (encoder === undefined || !this.live) throw new errors.WIREBOX_ERR_CONNECTION_CLOSED('not connected')
+    const sent = this.session.send(encoder, type, fields, flags)
+    if (sent instanceof Promise) return sent.then(checkWritten)
+    if (!sent) throw notSent()
+  }
+
+  // InboxHandlers
+
+  open (): boolean {
+    return this.live
+  }
+
+  decode (input: Uint8Array | string): DecodedMessage | undefined | Promise<DecodedMessage | undefined> {
+    // Before the negotiation: the handshake's form (PROTOCOL.md section 1).
+    return (this.decoder ?? handshakeDecoder(input, this.shared.platform, this.shared.codec)).decodeNow(input)
+  }
+
+  handle (message: DecodedMessage): void {
+    this.owner[kReceive](this, message)
+  }
+
+  fail (err: unknown): void {
+    this.owner[kReport](err as Error)
+  }
+
+  // IncomingContext
+
+  problem (kind: 'event' | 'response', name: string | undefined, payload: unknown): WireboxError | undefined {
+    return this.owner[kProblem](kind, name, payload)
+  }
+
+  report (error: Error): void {
+    this.owner[kReport](error)
+  }
+
+  /** Sends a message nobody awaits (an ACK, an ERROR, a VERSION_CHECK); a closed connection drops it. */
+  answer (type: number, fields: MessageFields): void {
+    try {
+      const sent = this.transmit(type, fields, 0)
+      if (sent instanceof Promise) sent.catch(ignoreError)
+    } catch {
+      // The connection closed: nothing to answer on (a reconnection starts over).
+    }
+  }
+}
+
+/** Attaches the socket's handlers; returns the connection's session. The three closures share one small context. */
+function listen (connection: Connection, socket: WebSocketLike): Session {
+  socket.onmessage = (event) => { connection.message(event.data) }
+  socket.onclose = (event) => { connection.owner[kClosed](connection, event.code) }
+  socket.onerror = ignoreError
+  return new Session((message) => connection.write(message))
+}
