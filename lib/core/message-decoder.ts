@@ -59,28 +59,60 @@ export interface DecoderOptions extends WireContext {
 // Flags only the encoder sets, and only in binary frames.
 const ENCODER_FLAGS = Flag.COMPRESSED | Flag.CHUNKED
 
+/** What every decoder of one settings object and one options object shares. */
+interface Variant {
+  readonly settings: Readonly<ResolvedSettings>
+  readonly platform: Platform
+  readonly codec: Codec | JsonCodec
+  readonly compact: CompactCodec | undefined
+  readonly options: DecoderOptions
+  readonly allowEncrypted: boolean
+  readonly maxFrameSize: number
+}
+
+// Frozen options -> frozen settings -> their variant: a route's connections share one (a
+// decoder per connection then holds two fields).
+const variants = new WeakMap<DecoderOptions, WeakMap<WireSettings, Variant>>()
+
+/** The shared part of a decoder of `settings` and `options`, made once when both are frozen. */
+function variantOf (settings: WireSettings, options: DecoderOptions): Variant {
+  const shared = Object.isFrozen(settings) && Object.isFrozen(options)
+  let known = shared ? variants.get(options)?.get(settings) : undefined
+  if (known !== undefined) return known
+  const resolved = Object.freeze(resolveSettings(settings))
+  const { platform: _platform, codec: _codec, layout, partialBudget: _budget, ...limits } = options
+  checkOnce(options, () => assertDecoderLimits(limits))
+  const codec = sharedCodec(settings.encoding, options.codec, layout)
+  known = Object.freeze({
+    settings: resolved,
+    platform: options.platform,
+    codec,
+    compact: compactOf(codec),
+    options,
+    allowEncrypted: options.allowEncrypted ?? false,
+    maxFrameSize: Math.min(options.maxFrameSize ?? Infinity, resolved.maxMessageSize)
+  })
+  if (shared) {
+    let bySettings = variants.get(options)
+    if (bySettings === undefined) variants.set(options, bySettings = new WeakMap())
+    bySettings.set(settings, known)
+  }
+  return known
+}
+
 /** Decodes one connection's incoming frames. */
 export class MessageDecoder {
-  readonly settings: Readonly<ResolvedSettings>
-  readonly #platform: Platform
-  readonly #codec: Codec | JsonCodec
-  readonly #compact: CompactCodec | undefined
-  readonly #options: DecoderOptions
+  readonly #variant: Variant
   // Created with the first chunked message: most connections never see one.
   #chunks: ChunkReassembler | undefined
-  readonly #allowEncrypted: boolean
-  readonly #maxFrameSize: number
 
   constructor (settings: WireSettings, options: DecoderOptions) {
-    this.settings = Object.freeze(resolveSettings(settings))
-    const { platform: _platform, codec: _codec, layout, partialBudget: _budget, ...limits } = options
-    checkOnce(options, () => assertDecoderLimits(limits))
-    this.#options = options
-    this.#platform = options.platform
-    this.#codec = sharedCodec(settings.encoding, options.codec, layout)
-    this.#compact = compactOf(this.#codec)
-    this.#allowEncrypted = options.allowEncrypted ?? false
-    this.#maxFrameSize = Math.min(options.maxFrameSize ?? Infinity, this.settings.maxMessageSize)
+    this.#variant = variantOf(settings, options)
+  }
+
+  /** The settings, with the defaults filled in. */
+  get settings (): Readonly<ResolvedSettings> {
+    return this.#variant.settings
   }
 
   /**
@@ -97,8 +129,9 @@ export class MessageDecoder {
    */
   decodeNow (data: Uint8Array | string): DecodedMessage | undefined | Promise<DecodedMessage | undefined> {
     if (typeof data === 'string') return this.#decodeText(data)
-    const s = this.settings
-    const frame = decodeFrame(data, { maxMessageSize: this.#maxFrameSize, allowEncrypted: this.#allowEncrypted }, this.#platform.crc32)
+    const v = this.#variant
+    const s = v.settings
+    const frame = decodeFrame(data, { maxMessageSize: v.maxFrameSize, allowEncrypted: v.allowEncrypted }, v.platform.crc32)
     if (frame.version !== s.version) throw new errors.WIREBOX_ERR_UNSUPPORTED_VERSION(frame.version, s.version)
     let body: Uint8Array | undefined = frame.payload
     if ((frame.flags & Flag.CHUNKED) !== 0) {
@@ -106,7 +139,7 @@ export class MessageDecoder {
       if (body === undefined) return undefined
     }
     if ((frame.flags & Flag.COMPRESSED) === 0) return this.#decodeBody(frame, body)
-    const inflated = decompressBody(body, s.compression, s.maxMessageSize, this.#platform)
+    const inflated = decompressBody(body, s.compression, s.maxMessageSize, v.platform)
     return inflated instanceof Uint8Array ? this.#decodeBody(frame, inflated) : inflated.then((b) => this.#decodeBody(frame, b))
   }
 
@@ -126,12 +159,13 @@ export class MessageDecoder {
   }
 
   #reassembler (): ChunkReassembler {
+    const { options, settings } = this.#variant
     this.#chunks ??= new ChunkReassembler({
-      budget: this.#options.partialBudget,
-      maxMessageSize: this.settings.maxMessageSize,
-      maxPartialMessages: this.#options.maxPartialMessages,
-      maxPartialBytes: this.#options.maxPartialBytes,
-      timeoutMs: this.#options.chunkTimeoutMs
+      budget: options.partialBudget,
+      maxMessageSize: settings.maxMessageSize,
+      maxPartialMessages: options.maxPartialMessages,
+      maxPartialBytes: options.maxPartialBytes,
+      timeoutMs: options.chunkTimeoutMs
     })
     return this.#chunks
   }
@@ -141,12 +175,13 @@ export class MessageDecoder {
       if (!mayBeEmpty(frame.type)) throw new errors.WIREBOX_ERR_EMPTY_PAYLOAD(frame.type.toString(16))
       return { version: frame.version, type: frame.type, flags: frame.flags, timestamp: frame.timestamp, envelope: undefined, bodySize: 0 }
     }
+    const v = this.#variant
     let envelope: unknown
-    if (this.#compact !== undefined && isCompactType(frame.type)) {
-      envelope = this.#compact.decodeEnvelope(frame.type, body, Math.floor((frame.timestamp as number) / 1000))
+    if (v.compact !== undefined && isCompactType(frame.type)) {
+      envelope = v.compact.decodeEnvelope(frame.type, body, Math.floor((frame.timestamp as number) / 1000))
     } else {
-      envelope = this.#codec.decode(body)
-      if (this.settings.encoding === 'json') {
+      envelope = v.codec.decode(body)
+      if (v.settings.encoding === 'json') {
         // In binary frames the header carries the flags; a `flags` field in the body is ignored.
         const { type, flags: _flags, ...rest } = asObject(envelope)
         if (type !== frame.type) throw invalid(`type ${String(type)} differs from the header's ${frame.type}`, '/type')
@@ -158,11 +193,12 @@ export class MessageDecoder {
   }
 
   #decodeText (text: string): DecodedMessage {
-    const s = this.settings
+    const v = this.#variant
+    const s = v.settings
     // A UTF-16 code unit is at least one UTF-8 byte: a longer string is surely too large.
-    if (text.length > this.#maxFrameSize) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(text.length, this.#maxFrameSize)
+    if (text.length > v.maxFrameSize) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(text.length, v.maxFrameSize)
     if (s.encoding !== 'json') throw invalid('a text frame on a MessagePack connection', '/')
-    const { type, flags = 0, ...envelope } = asObject((this.#codec as JsonCodec).decodeText(text))
+    const { type, flags = 0, ...envelope } = asObject((v.codec as JsonCodec).decodeText(text))
     if (typeof type !== 'number' || messageTypeName(type) === undefined) {
       if (type === undefined) throw new errors.WIREBOX_ERR_MISSING_FIELDS('/type')
       throw new errors.WIREBOX_ERR_UNKNOWN_MESSAGE_TYPE(String(type))
