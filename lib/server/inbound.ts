@@ -30,13 +30,14 @@ export interface InboundOwner<P extends ProtocolDefinition> {
   reply (type: number, fields: MessageFields): void
   /** Answers with the catalog's ERROR (and closes when the error says so). */
   fail (err: unknown, id?: number, eventType?: string): void
+  /** The connection's log. */
+  readonly log: ConnectionLog
 }
 
 /** One connection's handlers and requests in flight. */
 export class Inbound<P extends ProtocolDefinition> {
   readonly #route: RouteContext
   readonly #owner: InboundOwner<P>
-  readonly #log: ConnectionLog
   // Created with the first handler of each kind.
   #events: Map<string, EventHandler<P, ClientEventName<P>>> | undefined
   #requests: Map<string, RequestHandler<P, RequestName<P>>> | undefined
@@ -45,10 +46,9 @@ export class Inbound<P extends ProtocolDefinition> {
   #deadlines: Deadlines<number> | undefined
   #nextKey = 0
 
-  constructor (route: RouteContext, owner: InboundOwner<P>, log: ConnectionLog) {
+  constructor (route: RouteContext, owner: InboundOwner<P>) {
     this.#route = route
     this.#owner = owner
-    this.#log = log
   }
 
   /** Registers the handler of a client event (one the protocol lets a client send). */
@@ -84,7 +84,7 @@ export class Inbound<P extends ProtocolDefinition> {
       if (ackWanted) this.#owner.reply(MessageType.ACK, { id: envelope.id, event_type: name })
     }
     if (handler === undefined) {
-      this.#log.debug({ event_type: name }, 'wirebox: no handler for this event')
+      this.#owner.log.debug({ event_type: name }, 'wirebox: no handler for this event')
       return done()
     }
     // Called here, inside this message's fair turn; a synchronous throw is a rejection.
@@ -168,7 +168,7 @@ export class Inbound<P extends ProtocolDefinition> {
       if (this.#route.validateOutgoing) {
         const wrong = validatePayload(schema, response, name)
         if (wrong !== undefined) {
-          this.#log.error({ event_type: name, err: wrong.message }, 'wirebox: the handler returned an invalid response')
+          this.#owner.log.error({ event_type: name, err: wrong.message }, 'wirebox: the handler returned an invalid response')
           this.#owner.fail(new errors.WIREBOX_ERR_INTERNAL(name), id)
           return wrong
         }
