@@ -2,14 +2,15 @@
  * An idle connection holds little: its subscriptions, ACK table, rate-limit buckets, log and
  * close handlers are made when first used, and its socket listeners are shared by every
  * connection. Each of those parts still works when a connection that stayed idle first needs it,
- * and each connection's parts are its own.
+ * and each connection's parts are its own. Handlers are kept by the route's slots, not in a Map
+ * per connection.
  */
 import { test } from 'tap'
 import Fastify from 'fastify'
 import wirebox, { errors } from '../../lib/index.js'
 import type { ErrorPayload, Protocol, WireboxConnection } from '../../lib/index.js'
 import { testProtocol } from './fixture.js'
-import { TestClient, MessageType, listen, shutdown } from './test-client.js'
+import { TestClient, MessageType, Flag, listen, shutdown } from './test-client.js'
 import { until } from '../helpers.js'
 
 // A route's setup gets a connection typed by the protocol's definition.
@@ -74,4 +75,29 @@ test('connections idle since their negotiation: what is made when first used wor
   t.equal(app.wirebox.connections.size, 1)
   t.same((await a.request('math.add', { a: 3, b: 4 })).envelope?.payload, { sum: 7 }, 'and is still served')
   t.equal(cb.unsubscribe('news'), false, 'a connection that never subscribed has nothing to unsubscribe')
+})
+
+test('handlers go by the route\'s slots: each event and request reaches its own, the last one registered wins', async (t) => {
+  const app = Fastify({ logger: false })
+  await app.register(wirebox)
+  const seen: string[] = []
+  app.wirebox('/ws', { protocol: testProtocol }, (conn) => {
+    conn.handle('math.add', () => ({ sum: -1 }))
+    conn.on('chat.message', ({ text }) => { seen.push(`chat ${text}`) })
+    conn.handle('math.add', ({ a, b }) => ({ sum: a + b }))
+    conn.handle('data.range', ({ count }) => ({ values: Array.from({ length: count }, (_, i) => i) }))
+    conn.on('bulk.data', ({ values }) => { seen.push(`bulk ${values.length}`) })
+  })
+  t.teardown(() => shutdown(app))
+  const client = await TestClient.inject(app, '/ws?encoding=messagepack')
+  t.same((await client.request('math.add', { a: 1, b: 2 })).envelope?.payload, { sum: 3 }, 'the handler registered last answers')
+  t.same((await client.request('data.range', { count: 2 })).envelope?.payload, { values: [0, 1] })
+  t.equal((await client.request('math.slow', { ms: 0 })).type, MessageType.ERROR, 'a request without a handler is refused')
+  const events: Array<[string, unknown]> = [['chat.message', { room: 'r', text: 'hi' }], ['bulk.data', { values: [1, 2, 3] }], ['chat.echo', { room: 'r', text: 'no handler' }]]
+  for (const [i, [name, payload]] of events.entries()) {
+    await client.send(MessageType.EVENT, { event_type: name, id: 100 + i, payload }, Flag.ACK_REQUIRED)
+    const ack = await client.next((m) => m.envelope?.id === 100 + i)
+    t.equal(ack.type, MessageType.ACK, `${name}: acknowledged`)
+  }
+  t.same(seen, ['chat hi', 'bulk 3'], 'each event reached its own handler; one without a handler is only acknowledged')
 })
