@@ -21,6 +21,7 @@ import { protocolTables } from './protocol.js'
 import type { Protocol, ProtocolDefinition, ProtocolTables } from './protocol.js'
 import { WireboxConnection } from './server/connection.js'
 import type { RouteContext } from './server/connection.js'
+import { handlerSlots } from './server/inbound.js'
 import { negotiate, parseSubprotocols } from './negotiation.js'
 import type { Negotiated } from './negotiation.js'
 import { DEFAULTS, checkPluginOptions, checkRouteOptions, resolveOptions } from './options.js'
@@ -154,10 +155,12 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
       partialBudget,
       layout
     })
+    const tables = protocolTables(routeOptions.protocol)
     const context: RouteContext = {
       path,
       options: resolved,
-      ...protocolTables(routeOptions.protocol),
+      ...tables,
+      handlerSlots: handlerSlots(tables),
       validateOutgoing: resolved.validateOutgoing,
       metrics,
       topics,

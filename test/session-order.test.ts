@@ -6,6 +6,8 @@
 import { test } from 'tap'
 import { Outbox } from '../lib/session/outbox.js'
 import { Inbox } from '../lib/session/inbox.js'
+import { Session } from '../lib/session/session.js'
+import { MessageType } from '../lib/index.js'
 import type { DecodedMessage, EncodedMessage } from '../lib/index.js'
 import { until } from './helpers.js'
 
@@ -37,6 +39,30 @@ test('Outbox: ready messages are written at once; a pending one holds back the r
   await t.rejects(failed as Promise<boolean>, { message: 'could not encode' })
   t.equal(await e, true, 'a message that could not be encoded does not stop the queue')
   t.same(written, ['a', 'b', 'c', 'd', 'e'])
+})
+
+test('Outbox and Session: the writer may be an object, whose write method is called on it', async (t) => {
+  class Writer {
+    readonly written: string[] = []
+    write (m: EncodedMessage): boolean {
+      this.written.push(m.frames[0] as string)
+      return true
+    }
+  }
+  const writer = new Writer()
+  const outbox = new Outbox(writer)
+  t.equal(outbox.push(message('a'), 1, false), true)
+  t.equal(await outbox.push(later(message('b')), 1, false), true)
+  t.same(writer.written, ['a', 'b'], 'written in order, with the writer as this')
+  const session = new Session(writer)
+  t.equal(session.outbox.push(message('c'), 1, false), true)
+  t.same(writer.written, ['a', 'b', 'c'])
+  const acks = session.acks
+  t.equal(session.acks, acks, 'the ACK table, made when first used, is the same one after')
+  const acked = acks.wait(7, 'ack', 60_000, () => new Error('timeout'))
+  t.equal(session.handle({ version: 3, type: MessageType.ACK, flags: 0, timestamp: undefined, envelope: { event_type: 'ack', timestamp: 0, id: 7 }, bodySize: 0 }, undefined as never, () => {}), true)
+  await acked
+  t.equal(session.acks.size, 0, 'an ACK settles what awaits it')
 })
 
 test('Inbox: messages are decoded and handled at once; a pending decode, gate or handler holds back the rest, in order', async (t) => {

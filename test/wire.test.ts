@@ -138,6 +138,27 @@ test('chunk timeouts are reported by sweep and the decoder forgets partial state
   t.equal(decoder.pendingChunkedMessages, 0)
 })
 
+test('decoders of the same frozen settings and options share their setup but not their partial messages', async (t) => {
+  const settings: WireSettings = Object.freeze({ encoding: 'messagepack', version: 3, compression: 'none', chunkSize: 16 })
+  const options = Object.freeze({ platform, chunkTimeoutMs: 60_000 })
+  const frames = await new MessageEncoder(settings, { platform }).encode({ type: 1, envelope: small })
+  const a = new MessageDecoder(settings, options)
+  const b = new MessageDecoder(settings, options)
+  t.equal(a.settings, b.settings, 'one resolved settings object for both')
+  t.ok(Object.isFrozen(a.settings))
+  t.equal(await a.decode(frames[0] as Uint8Array), undefined)
+  t.equal(a.pendingChunkedMessages, 1)
+  t.equal(b.pendingChunkedMessages, 0, 'the other decoder holds no part of it')
+  let decoded: DecodedMessage | undefined
+  for (const frame of frames) decoded = await b.decode(frame)
+  t.same(decoded?.envelope, small, 'the other decoder reassembles its own copy')
+  t.equal(a.pendingChunkedMessages, 1, 'and leaves the first one\'s partial message alone')
+  b.close()
+  t.equal(a.pendingChunkedMessages, 1, 'closing one decoder forgets only its own partial messages')
+  for (const frame of frames.slice(1)) decoded = await a.decode(frame)
+  t.same(decoded?.envelope, small)
+})
+
 test('bad settings and options fail at construction with one error naming every bad field', async (t) => {
   const err = await rejectsWith(t, () => new MessageEncoder({ encoding: 'xml', version: 4, compression: 'zip', chunkSize: 0, compressionLevel: 12 } as unknown as WireSettings, { platform }), 'WIREBOX_ERR_INVALID_OPTION')
   t.ok(err instanceof TypeError)
@@ -156,9 +177,11 @@ test('encodeMessage reports the UTF-8 size of a text frame without encoding it t
   t.equal(encoded.wireSize, Buffer.byteLength(encoded.frames[0] as string))
   t.equal(encoded.bodySize, encoded.wireSize)
 })
-test('decoders given one frozen settings object share its resolved form; an unfrozen one is resolved for each', async (t) => {
+test('decoders given one frozen settings and options object share its resolved form; unfrozen ones are resolved for each', async (t) => {
   const frozen = Object.freeze({ encoding: 'messagepack' as const, version: 3 as const, compression: 'none' as const })
-  t.equal(new MessageDecoder(frozen, { platform: nodePlatform }).settings, new MessageDecoder(frozen, { platform: nodePlatform }).settings)
+  const options = Object.freeze({ platform: nodePlatform })
+  t.equal(new MessageDecoder(frozen, options).settings, new MessageDecoder(frozen, options).settings)
+  t.not(new MessageDecoder(frozen, { platform: nodePlatform }).settings, new MessageDecoder(frozen, { platform: nodePlatform }).settings, 'options not frozen: not shared')
   const plain = { encoding: 'messagepack' as const, version: 3 as const, compression: 'none' as const }
   const [x, y] = [new MessageDecoder(plain, { platform: nodePlatform }), new MessageDecoder(plain, { platform: nodePlatform })]
   t.not(x.settings, y.settings)

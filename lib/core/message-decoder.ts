@@ -59,27 +59,62 @@ export interface DecoderOptions extends WireContext {
 // Flags only the encoder sets, and only in binary frames.
 const ENCODER_FLAGS = Flag.COMPRESSED | Flag.CHUNKED
 
+/** What every decoder of one settings object and one options object shares. */
+interface Variant {
+  readonly settings: Readonly<ResolvedSettings>
+  readonly platform: Platform
+  readonly codec: Codec | JsonCodec
+  readonly compact: CompactCodec | undefined
+  readonly options: DecoderOptions
+  /** What decodeFrame checks: one object, not one per frame. */
+  readonly frameLimits: Readonly<FrameLimits>
+  readonly maxFrameSize: number
+}
+
+// Frozen options -> frozen settings -> their variant: a route's connections share one (a
+// decoder per connection then holds two fields).
+const variants = new WeakMap<DecoderOptions, WeakMap<WireSettings, Variant>>()
+
+/** The shared part of a decoder of `settings` and `options`, made once when both are frozen. */
+function variantOf (settings: WireSettings, options: DecoderOptions): Variant {
+  const shared = Object.isFrozen(settings) && Object.isFrozen(options)
+  let known = shared ? variants.get(options)?.get(settings) : undefined
+  if (known !== undefined) return known
+  const resolved = Object.freeze(resolveSettings(settings))
+  const { platform: _platform, codec: _codec, layout, partialBudget: _budget, ...limits } = options
+  checkOnce(options, () => assertDecoderLimits(limits))
+  const codec = sharedCodec(settings.encoding, options.codec, layout)
+  const maxFrameSize = Math.min(options.maxFrameSize ?? Infinity, resolved.maxMessageSize)
+  known = Object.freeze({
+    settings: resolved,
+    platform: options.platform,
+    codec,
+    compact: compactOf(codec),
+    options,
+    frameLimits: Object.freeze({ maxMessageSize: maxFrameSize, allowEncrypted: options.allowEncrypted ?? false }),
+    maxFrameSize
+  })
+  if (shared) {
+    let bySettings = variants.get(options)
+    if (bySettings === undefined) variants.set(options, bySettings = new WeakMap())
+    bySettings.set(settings, known)
+  }
+  return known
+}
+
 /** Decodes one connection's incoming frames. */
 export class MessageDecoder {
-  readonly settings: Readonly<ResolvedSettings>
-  readonly #platform: Platform
-  readonly #codec: Codec | JsonCodec
-  readonly #compact: CompactCodec | undefined
-  readonly #options: DecoderOptions
+  readonly #variant: Variant
   // Created with the first chunked message: most connections never see one.
   #chunks: ChunkReassembler | undefined
-  // What decodeFrame checks, made once rather than per frame.
-  readonly #frameLimits: Readonly<FrameLimits>
 
   constructor (settings: WireSettings, options: DecoderOptions) {
-    this.settings = resolvedOnce(settings)
-    const { platform: _platform, codec: _codec, layout, partialBudget: _budget, ...limits } = options
-    checkOnce(options, () => assertDecoderLimits(limits))
-    this.#options = options
-    this.#platform = options.platform
-    this.#codec = sharedCodec(settings.encoding, options.codec, layout)
-    this.#compact = compactOf(this.#codec)
-    this.#frameLimits = frameLimits(Math.min(options.maxFrameSize ?? Infinity, this.settings.maxMessageSize), options.allowEncrypted ?? false)
+    this.#variant = variantOf(settings, options)
+  }
+
+  /** The settings, with the defaults filled in. */
+  get settings (): Readonly<ResolvedSettings> {
+    return this.#variant.settings
   }
 
   /**
@@ -96,8 +131,9 @@ export class MessageDecoder {
    */
   decodeNow (data: Uint8Array | string): DecodedMessage | undefined | Promise<DecodedMessage | undefined> {
     if (typeof data === 'string') return this.#decodeText(data)
-    const s = this.settings
-    const frame = decodeFrame(data, this.#frameLimits, this.#platform.crc32)
+    const v = this.#variant
+    const s = v.settings
+    const frame = decodeFrame(data, v.frameLimits, v.platform.crc32)
     if (frame.version !== s.version) throw new errors.WIREBOX_ERR_UNSUPPORTED_VERSION(frame.version, s.version)
     let body: Uint8Array | undefined = frame.payload
     if ((frame.flags & Flag.CHUNKED) !== 0) {
@@ -105,7 +141,7 @@ export class MessageDecoder {
       if (body === undefined) return undefined
     }
     if ((frame.flags & Flag.COMPRESSED) === 0) return this.#decodeBody(frame, body)
-    const inflated = decompressBody(body, s.compression, s.maxMessageSize, this.#platform)
+    const inflated = decompressBody(body, s.compression, s.maxMessageSize, v.platform)
     return inflated instanceof Uint8Array ? this.#decodeBody(frame, inflated) : inflated.then((b) => this.#decodeBody(frame, b))
   }
 
@@ -125,12 +161,13 @@ export class MessageDecoder {
   }
 
   #reassembler (): ChunkReassembler {
+    const { options, settings } = this.#variant
     this.#chunks ??= new ChunkReassembler({
-      budget: this.#options.partialBudget,
-      maxMessageSize: this.settings.maxMessageSize,
-      maxPartialMessages: this.#options.maxPartialMessages,
-      maxPartialBytes: this.#options.maxPartialBytes,
-      timeoutMs: this.#options.chunkTimeoutMs
+      budget: options.partialBudget,
+      maxMessageSize: settings.maxMessageSize,
+      maxPartialMessages: options.maxPartialMessages,
+      maxPartialBytes: options.maxPartialBytes,
+      timeoutMs: options.chunkTimeoutMs
     })
     return this.#chunks
   }
@@ -140,12 +177,13 @@ export class MessageDecoder {
       if (!mayBeEmpty(frame.type)) throw new errors.WIREBOX_ERR_EMPTY_PAYLOAD(frame.type.toString(16))
       return { version: frame.version, type: frame.type, flags: frame.flags, timestamp: frame.timestamp, envelope: undefined, bodySize: 0 }
     }
+    const v = this.#variant
     let envelope: unknown
-    if (this.#compact !== undefined && isCompactType(frame.type)) {
-      envelope = this.#compact.decodeEnvelope(frame.type, body, Math.floor((frame.timestamp as number) / 1000))
+    if (v.compact !== undefined && isCompactType(frame.type)) {
+      envelope = v.compact.decodeEnvelope(frame.type, body, Math.floor((frame.timestamp as number) / 1000))
     } else {
-      envelope = this.#codec.decode(body)
-      if (this.settings.encoding === 'json') {
+      envelope = v.codec.decode(body)
+      if (v.settings.encoding === 'json') {
         // In binary frames the header carries the flags; a `flags` field in the body is ignored.
         const { type, flags: _flags, ...rest } = asObject(envelope)
         if (type !== frame.type) throw invalid(`type ${String(type)} differs from the header's ${frame.type}`, '/type')
@@ -157,12 +195,12 @@ export class MessageDecoder {
   }
 
   #decodeText (text: string): DecodedMessage {
-    const s = this.settings
+    const v = this.#variant
+    const s = v.settings
     // A UTF-16 code unit is at least one UTF-8 byte: a longer string is surely too large.
-    const max = this.#frameLimits.maxMessageSize
-    if (text.length > max) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(text.length, max)
+    if (text.length > v.maxFrameSize) throw new errors.WIREBOX_ERR_FRAME_TOO_LARGE(text.length, v.maxFrameSize)
     if (s.encoding !== 'json') throw invalid('a text frame on a MessagePack connection', '/')
-    const { type, flags = 0, ...envelope } = asObject((this.#codec as JsonCodec).decodeText(text))
+    const { type, flags = 0, ...envelope } = asObject((v.codec as JsonCodec).decodeText(text))
     if (typeof type !== 'number' || messageTypeName(type) === undefined) {
       if (type === undefined) throw new errors.WIREBOX_ERR_MISSING_FIELDS('/type')
       throw new errors.WIREBOX_ERR_UNKNOWN_MESSAGE_TYPE(String(type))
@@ -173,28 +211,6 @@ export class MessageDecoder {
     assertEnvelope(envelope)
     return { version: s.version, type, flags, timestamp: undefined, envelope, bodySize: text.length }
   }
-}
-
-// Frozen settings (a route's, a client's negotiated ones) resolve once for all their decoders.
-const resolved = new WeakMap<WireSettings, Readonly<ResolvedSettings>>()
-
-/** `settings` checked and with their defaults, shared by every decoder given the same frozen object. */
-function resolvedOnce (settings: WireSettings): Readonly<ResolvedSettings> {
-  if (!Object.isFrozen(settings)) return Object.freeze(resolveSettings(settings))
-  let result = resolved.get(settings)
-  if (result === undefined) resolved.set(settings, result = Object.freeze(resolveSettings(settings)))
-  return result
-}
-
-// A few distinct limits serve every decoder of a process (they come from the routes' settings).
-const frameLimitsMade = new Map<string, Readonly<FrameLimits>>()
-
-/** The frame limits for these values, one frozen object for all the decoders that use them. */
-function frameLimits (maxMessageSize: number, allowEncrypted: boolean): Readonly<FrameLimits> {
-  const key = `${maxMessageSize}/${String(allowEncrypted)}`
-  let limits = frameLimitsMade.get(key)
-  if (limits === undefined) frameLimitsMade.set(key, limits = Object.freeze({ maxMessageSize, allowEncrypted }))
-  return limits
 }
 
 function asObject (value: unknown): Record<string, unknown> {

@@ -12,6 +12,7 @@ import { errors } from '../errors.js'
 import type { WireboxError } from '../errors.js'
 import { eventProblem, validatePayload } from '../protocol.js'
 import type { ClientEventName, EventPayload, ProtocolDefinition, RequestName, RequestPayload } from '../protocol.js'
+import type { ProtocolTables } from '../protocol-tables.js'
 import type { MessageFields } from '../session/session.js'
 import { fairQueue } from './fair-queue.js'
 import { Deadlines } from '../session/deadlines.js'
@@ -30,40 +31,55 @@ export interface InboundOwner<P extends ProtocolDefinition> {
   reply (type: number, fields: MessageFields): void
   /** Answers with the catalog's ERROR (and closes when the error says so). */
   fail (err: unknown, id?: number, eventType?: string): void
+  /** The connection's log. */
+  readonly log: ConnectionLog
 }
+
+/** Where each handler of a route goes in a connection's handler array: client events, then requests. */
+export interface HandlerSlots {
+  readonly events: ReadonlyMap<string, number>
+  readonly requests: ReadonlyMap<string, number>
+  /** Events and requests in all. */
+  readonly size: number
+}
+
+/** The handler slots of a protocol's tables (made once per route). */
+export function handlerSlots (tables: ProtocolTables): HandlerSlots {
+  const events = new Map([...tables.fromClient.keys()].map((name, i) => [name, i]))
+  const requests = new Map([...tables.requests.keys()].map((name, i) => [name, events.size + i]))
+  return Object.freeze({ events, requests, size: events.size + requests.size })
+}
+
+type AnyHandler<P extends ProtocolDefinition> = EventHandler<P, ClientEventName<P>> | RequestHandler<P, RequestName<P>>
 
 /** One connection's handlers and requests in flight. */
 export class Inbound<P extends ProtocolDefinition> {
   readonly #route: RouteContext
   readonly #owner: InboundOwner<P>
-  readonly #log: ConnectionLog
-  // Created with the first handler of each kind.
-  #events: Map<string, EventHandler<P, ClientEventName<P>>> | undefined
-  #requests: Map<string, RequestHandler<P, RequestName<P>>> | undefined
+  // By the route's slot: one small array, not a Map per connection (made with the first handler).
+  #handlers: Array<AnyHandler<P> | undefined> | undefined
   #inFlight = 0
   // Timeouts of asynchronous handlers, one timer for all (created with the first).
   #deadlines: Deadlines<number> | undefined
   #nextKey = 0
 
-  constructor (route: RouteContext, owner: InboundOwner<P>, log: ConnectionLog) {
+  constructor (route: RouteContext, owner: InboundOwner<P>) {
     this.#route = route
     this.#owner = owner
-    this.#log = log
   }
 
   /** Registers the handler of a client event (one the protocol lets a client send). */
   on<K extends ClientEventName<P>> (event: K, handler: EventHandler<P, K>): void {
     const wrong = eventProblem(this.#route, 'client', event)
     if (wrong !== undefined) throw wrong
-    this.#events ??= new Map()
-    this.#events.set(event, handler as unknown as EventHandler<P, ClientEventName<P>>)
+    this.#set(this.#route.handlerSlots.events.get(event) as number, handler as unknown as EventHandler<P, ClientEventName<P>>)
   }
 
   /** Registers the handler of a request. */
   handle<K extends RequestName<P>> (request: K, handler: RequestHandler<P, K>): void {
-    if (!this.#route.requests.has(request)) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', request)
-    this.#requests ??= new Map()
-    this.#requests.set(request, handler as unknown as RequestHandler<P, RequestName<P>>)
+    const slot = this.#route.handlerSlots.requests.get(request)
+    if (slot === undefined) throw new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', request)
+    this.#set(slot, handler as unknown as RequestHandler<P, RequestName<P>>)
   }
 
   /**
@@ -79,12 +95,12 @@ export class Inbound<P extends ProtocolDefinition> {
     if (schema === undefined) return this.#owner.fail(eventProblem(this.#route, 'client', name), envelope.id)
     const invalid = validatePayload(schema, envelope.payload, name)
     if (invalid !== undefined) return this.#owner.fail(invalid, envelope.id)
-    const handler = this.#events?.get(name)
+    const handler = this.#handlers?.[this.#route.handlerSlots.events.get(name) as number] as EventHandler<P, ClientEventName<P>> | undefined
     const done = (): void => {
       if (ackWanted) this.#owner.reply(MessageType.ACK, { id: envelope.id, event_type: name })
     }
     if (handler === undefined) {
-      this.#log.debug({ event_type: name }, 'wirebox: no handler for this event')
+      this.#owner.log.debug({ event_type: name }, 'wirebox: no handler for this event')
       return done()
     }
     // Called here, inside this message's fair turn; a synchronous throw is a rejection.
@@ -102,7 +118,7 @@ export class Inbound<P extends ProtocolDefinition> {
     if (definition === undefined) return this.#owner.fail(unknownRequest(name), id)
     const invalid = validatePayload(definition.payload, envelope.payload, name)
     if (invalid !== undefined) return this.#owner.fail(invalid, id)
-    const handler = this.#requests?.get(name)
+    const handler = this.#handlers?.[this.#route.handlerSlots.requests.get(name) as number] as RequestHandler<P, RequestName<P>> | undefined
     if (handler === undefined) return this.#owner.fail(new Error(`no handler registered for request "${name}"`), id, name)
     if (this.#inFlight >= o.maxInFlight) return this.#owner.fail(new errors.WIREBOX_ERR_TOO_MANY_REQUESTS(o.maxInFlight), id)
     this.#inFlight++
@@ -162,13 +178,17 @@ export class Inbound<P extends ProtocolDefinition> {
     }
   }
 
+  #set (slot: number, handler: AnyHandler<P>): void {
+    (this.#handlers ??= new Array<AnyHandler<P> | undefined>(this.#route.handlerSlots.size))[slot] = handler
+  }
+
   /** Validates and sends a response; returns what failed instead, if anything. */
   #respond (name: string, id: number, schema: TSchema, response: unknown, started: number): unknown {
     try {
       if (this.#route.validateOutgoing) {
         const wrong = validatePayload(schema, response, name)
         if (wrong !== undefined) {
-          this.#log.error({ event_type: name, err: wrong.message }, 'wirebox: the handler returned an invalid response')
+          this.#owner.log.error({ event_type: name, err: wrong.message }, 'wirebox: the handler returned an invalid response')
           this.#owner.fail(new errors.WIREBOX_ERR_INTERNAL(name), id)
           return wrong
         }

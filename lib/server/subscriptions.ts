@@ -23,41 +23,63 @@ import type { Outbound } from './outbound.js'
 /** What subscriptions need of their connection. */
 export interface SubscriptionsOwner {
   readonly connection: WireboxConnection
+  readonly route: RouteContext
   readonly encoder: MessageEncoder
-  closed: () => boolean
+  /** True once the connection closed. */
+  readonly closed: boolean
   readonly outbound: Outbound
   /** Sends a control message; resolves once it is written. */
-  send (type: number, fields: MessageFields): Promise<boolean>
+  sendControl (type: number, fields: MessageFields): Promise<boolean>
   /** Queues an encoded message (optionally awaiting its ACK); whether it was written (acknowledged), at once when it could be. */
   deliver (encoded: Promise<EncodedMessage> | EncodedMessage, type: number, droppable: boolean, ackId?: number, eventType?: string): boolean | Promise<boolean>
   /** Answers with the catalog's ERROR. */
   fail (err: unknown, id?: number, eventType?: string): void
 }
 
-/** One connection's topics. */
-export class ClientSubscriptions {
+/**
+ * One connection's topics. It is also how topics reach the connection (the TopicSubscriber the
+ * registry holds): its methods, not closures made per connection.
+ */
+export class ClientSubscriptions implements TopicSubscriber {
   /** Topics the connection is subscribed to. */
   readonly topics = new Set<string>()
-  /** How topics reach the connection (not part of the connection's public API). */
-  readonly subscriber: TopicSubscriber
-  readonly #route: RouteContext
   readonly #owner: SubscriptionsOwner
-  #ops: Promise<void> = Promise.resolve()
+  // The last SUBSCRIBE or UNSUBSCRIBE not yet done; undefined when none is pending.
+  #ops: Promise<void> | undefined
 
-  constructor (route: RouteContext, owner: SubscriptionsOwner) {
-    this.#route = route
+  constructor (owner: SubscriptionsOwner) {
     this.#owner = owner
-    const { outbound } = owner
-    this.subscriber = {
-      encoder: owner.encoder,
-      get congested () { return outbound.congested },
-      whenDrained: (fn) => outbound.whenDrained(fn),
-      deferred: () => { route.metrics.dropped++ },
-      deliver: (encoded, type, droppable, ackId, eventType) => owner.deliver(encoded, type, droppable, ackId, eventType),
-      lost: (topic, currentSeq, firstSeq) => {
-        owner.send(MessageType.SUBSCRIPTION_ACK, { payload: { topic, seq: currentSeq, recovered: false, first_seq: firstSeq } }).catch(owner.fail)
-      }
-    }
+  }
+
+  /** TopicSubscriber: the shared encoder of the connection's variant. */
+  get encoder (): MessageEncoder {
+    return this.#owner.encoder
+  }
+
+  /** TopicSubscriber: true while the send buffer is above the high-water mark. */
+  get congested (): boolean {
+    return this.#owner.outbound.congested
+  }
+
+  /** TopicSubscriber: runs `fn` once the send buffer has drained. */
+  whenDrained (fn: () => void): void {
+    this.#owner.outbound.whenDrained(fn)
+  }
+
+  /** TopicSubscriber: a topic message not written live. */
+  deferred (): void {
+    this.#owner.route.metrics.dropped++
+  }
+
+  /** TopicSubscriber: queues a topic message. */
+  deliver (encoded: Promise<EncodedMessage> | EncodedMessage, type: number, droppable: boolean, ackId?: number, eventType?: string): boolean | Promise<boolean> {
+    return this.#owner.deliver(encoded, type, droppable, ackId, eventType)
+  }
+
+  /** TopicSubscriber: tells the client that messages of a topic were lost. */
+  lost (topic: string, currentSeq: number, firstSeq: number): void {
+    this.#owner.sendControl(MessageType.SUBSCRIPTION_ACK, { payload: { topic, seq: currentSeq, recovered: false, first_seq: firstSeq } })
+      .catch((err: unknown) => this.#owner.fail(err))
   }
 
   /**
@@ -80,15 +102,17 @@ export class ClientSubscriptions {
       return undefined
     }
     // One at a time, in the order received: the answers keep request order.
-    this.#ops = this.#ops
+    const op: Promise<void> = (this.#ops ?? Promise.resolve())
       .then(async () => type === MessageType.SUBSCRIBE ? await this.#subscribe(topic, since, id) : await this.#unsubscribe(topic, id))
       .catch((err: unknown) => this.#owner.fail(err, id, name))
-    return this.#ops
+      .then(() => { if (this.#ops === op) this.#ops = undefined })
+    this.#ops = op
+    return op
   }
 
   /** Subscribes on the server's behalf; resolves to the topic's seq. */
   async add (topic: string): Promise<number> {
-    const subscribed = await this.#route.topics.subscribe(topic, this.subscriber)
+    const subscribed = await this.#owner.route.topics.subscribe(topic, this)
     this.topics.add(topic)
     subscribed.start()
     return subscribed.seq
@@ -97,39 +121,39 @@ export class ClientSubscriptions {
   /** Unsubscribes; returns whether it was subscribed. */
   remove (topic: string): boolean {
     this.topics.delete(topic)
-    return this.#route.topics.unsubscribe(topic, this.subscriber)
+    return this.#owner.route.topics.unsubscribe(topic, this)
   }
 
   /** Forgets every subscription (the connection closed). */
   clear (): void {
-    this.#route.topics.removeEverywhere(this.subscriber, this.topics)
+    this.#owner.route.topics.removeEverywhere(this, this.topics)
     this.topics.clear()
   }
 
   async #unsubscribe (topic: string, id: number | undefined): Promise<void> {
     // The seq this connection had reached; a topic it was not subscribed to tells nothing (0).
-    const seq = this.#route.topics.position(topic, this.subscriber) ?? 0
+    const seq = this.#owner.route.topics.position(topic, this) ?? 0
     this.remove(topic)
-    await this.#owner.send(MessageType.SUBSCRIPTION_ACK, { id, payload: { topic, seq } })
+    await this.#owner.sendControl(MessageType.SUBSCRIPTION_ACK, { id, payload: { topic, seq } })
   }
 
   async #subscribe (topic: string, since: number | undefined, id: number | undefined): Promise<void> {
-    const max = this.#route.options.maxSubscriptions
+    const max = this.#owner.route.options.maxSubscriptions
     if (!this.topics.has(topic) && this.topics.size >= max) throw new errors.WIREBOX_ERR_TOO_MANY_SUBSCRIPTIONS(max)
-    const authorize = this.#route.authorizeSubscribe
+    const authorize = this.#owner.route.authorizeSubscribe
     // A hook that throws synchronously is caught like one that rejects.
     const allowed = authorize === undefined ? true : await authorize(topic, this.#owner.connection)
     if (allowed !== true) throw new errors.WIREBOX_ERR_PERMISSION_DENIED(`topic ${clip(topic)}`)
-    if (this.#owner.closed()) return
-    const subscribed = await this.#route.topics.subscribe(topic, this.subscriber, since)
-    if (this.#owner.closed()) {
-      this.#route.topics.unsubscribe(topic, this.subscriber)
+    if (this.#owner.closed) return
+    const subscribed = await this.#owner.route.topics.subscribe(topic, this, since)
+    if (this.#owner.closed) {
+      this.#owner.route.topics.unsubscribe(topic, this)
       return
     }
     this.topics.add(topic)
     const { seq, recovered, first_seq: firstSeq } = subscribed
     // The ACK is written before any replayed or live message of the topic.
-    await this.#owner.send(MessageType.SUBSCRIPTION_ACK, {
+    await this.#owner.sendControl(MessageType.SUBSCRIPTION_ACK, {
       id,
       payload: { topic, seq, ...(recovered === undefined ? {} : { recovered }), ...(firstSeq === undefined ? {} : { first_seq: firstSeq }) }
     })

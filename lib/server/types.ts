@@ -10,6 +10,7 @@ import type { ResolvedOptions } from '../options.js'
 import type { Metrics } from '../metrics.js'
 import type { Topics } from '../topics/registry.js'
 import type { WireboxConnection } from './connection.js'
+import type { HandlerSlots } from './inbound.js'
 
 /**
  * What a connection needs of its route; its ProtocolTables are the protocol's events (all, the
@@ -23,6 +24,8 @@ export interface RouteContext extends ProtocolTables {
   readonly topics: Topics
   /** Bytes of incomplete chunked messages every connection of the plugin may hold together. */
   readonly partialBudget: PartialBudget
+  /** Where each client event's and request's handler goes in a connection's handler array. */
+  readonly handlerSlots: HandlerSlots
   /** The protocol's msgpack-compact layout, when the route allows that encoding. */
   readonly layout: CompactLayout | undefined
   /** The shared encoder of a variant (encode once for every socket of it). */

@@ -8,16 +8,21 @@ import type { EncodedMessage } from '../core/wire.js'
 /** Writes one encoded message; returns whether it was written. */
 export type WriteMessage = (message: EncodedMessage, type: number, droppable: boolean, eventType?: string) => boolean
 
+/** What writes the messages, as an object (e.g. the server's Outbound: no closure per connection). */
+export interface MessageWriter {
+  write: WriteMessage
+}
+
 /** An ordered queue of encoded messages. */
 export class Outbox {
-  readonly #write: WriteMessage
+  readonly #writer: MessageWriter
   // Entries (messages and `after` callbacks) queued and not yet run; 0: the next ready message is written at once.
   #waiting = 0
   // What the next queued entry waits for (undefined until something had to wait).
   #tail: Promise<unknown> | undefined
 
-  constructor (write: WriteMessage) {
-    this.#write = write
+  constructor (writer: WriteMessage | MessageWriter) {
+    this.#writer = typeof writer === 'function' ? { write: writer } : writer
   }
 
   /**
@@ -25,8 +30,8 @@ export class Outbox {
    * ahead of it, else as a promise, which rejects when the message could not be encoded.
    */
   push (encoded: Promise<EncodedMessage> | EncodedMessage, type: number, droppable: boolean, eventType?: string): boolean | Promise<boolean> {
-    if (this.#waiting === 0 && !(encoded instanceof Promise)) return this.#write(encoded, type, droppable, eventType)
-    return this.#enqueue(async () => this.#write(await encoded, type, droppable, eventType))
+    if (this.#waiting === 0 && !(encoded instanceof Promise)) return this.#writer.write(encoded, type, droppable, eventType)
+    return this.#enqueue(async () => this.#writer.write(await encoded, type, droppable, eventType))
   }
 
   /** Runs `fn` once everything queued so far is written (e.g. a close after an ERROR). */

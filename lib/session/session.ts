@@ -9,7 +9,7 @@ import { MessageType } from '../core/constants.js'
 import type { DecodedMessage, MessageEncoder, OutgoingMessage } from '../core/wire.js'
 import type { Envelope } from '../../schemas/envelope.js'
 import { Outbox } from './outbox.js'
-import type { WriteMessage } from './outbox.js'
+import type { MessageWriter, WriteMessage } from './outbox.js'
 import { PendingTable } from './pending.js'
 import { Liveness } from './liveness.js'
 
@@ -41,13 +41,18 @@ export interface MessageFields {
 export class Session {
   /** Outgoing messages, in order. */
   readonly outbox: Outbox
-  /** Messages this end sent with ACK_REQUIRED, awaiting their ACK. */
-  readonly acks = new PendingTable<void>()
+  // Created when first used: most connections never send a message with ACK_REQUIRED.
+  #acks: PendingTable<void> | undefined
   /** When the peer was last heard from. */
   readonly liveness = new Liveness()
 
-  constructor (write: WriteMessage) {
-    this.outbox = new Outbox(write)
+  constructor (writer: WriteMessage | MessageWriter) {
+    this.outbox = new Outbox(writer)
+  }
+
+  /** Messages this end sent with ACK_REQUIRED, awaiting their ACK. */
+  get acks (): PendingTable<void> {
+    return (this.#acks ??= new PendingTable<void>())
   }
 
   /** Builds an envelope for `type` with `fields` (in one shape, with no absent fields). */
