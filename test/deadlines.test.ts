@@ -5,7 +5,8 @@
  * them slower.
  */
 import { test } from 'tap'
-import { Deadlines } from '../lib/session/deadlines.js'
+import { Deadlines, deadlines } from '../lib/session/deadlines.js'
+import { PendingTable } from '../lib/session/pending.js'
 import { until } from './helpers.js'
 
 test('entries expire after their timeout; deleted ones never; a re-added one starts over', async (t) => {
@@ -51,4 +52,30 @@ test('thousands of entries expire, in the order added within each timeout, delet
     const group = expired.filter((i) => i % 3 === r)
     t.same(group, [...group].sort((a, b) => a - b), `timeout ${20 + r} ms: in the order added`)
   }
+})
+
+test('every table of the process shares one Deadlines: a settled wait leaves nothing behind, timeouts still fire per table', async (t) => {
+  const before = deadlines.size
+  const [one, two] = [new PendingTable<string>(), new PendingTable<string>()]
+  const answered = one.wait(1, 'a', 60_000, () => new Error('late'))
+  const sameId = two.wait(1, 'b', 60_000, () => new Error('late'))
+  t.equal(deadlines.size, before + 2, 'one entry per wait, the same id in two tables')
+  one.resolve(1, 'yes')
+  two.resolve(1, 'no')
+  t.same(await Promise.all([answered, sameId]), ['yes', 'no'])
+  t.equal(deadlines.size, before, 'nothing left once answered')
+  // The process's timer is unref'd: until() keeps the test's event loop alive meanwhile.
+  let failure: Error | undefined
+  two.wait(2, 'c', 20, () => new Error('timed out')).catch((err: Error) => { failure = err })
+  let firstSettled = false
+  one.wait(3, 'd', 20, () => new Error('first')).then(() => { firstSettled = true }, () => { firstSettled = true })
+  const again = one.wait(3, 'd', 60_000, () => new Error('second'))
+  await until(() => failure !== undefined)
+  t.equal(failure?.message, 'timed out', 'a timeout fires for its own table')
+  t.equal(one.size, 1, 'a wait again for an id replaces the earlier one, with its own timeout')
+  one.resolve(3, 'done')
+  t.equal(await again, 'done')
+  t.equal(firstSettled, false, 'the replaced wait does not time out')
+  await until(() => deadlines.size === before)
+  t.equal(deadlines.size, before)
 })

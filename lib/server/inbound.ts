@@ -15,7 +15,7 @@ import type { ClientEventName, EventPayload, ProtocolDefinition, RequestName, Re
 import type { ProtocolTables } from '../protocol-tables.js'
 import type { MessageFields } from '../session/session.js'
 import { fairQueue } from './fair-queue.js'
-import { Deadlines } from '../session/deadlines.js'
+import { deadlines } from '../session/deadlines.js'
 import { channels } from './diagnostics.js'
 import type { RequestTrace } from './diagnostics.js'
 import type { ConnectionLog } from './bounded-log.js'
@@ -59,9 +59,6 @@ export class Inbound<P extends ProtocolDefinition> {
   // By the route's slot: one small array, not a Map per connection (made with the first handler).
   #handlers: Array<AnyHandler<P> | undefined> | undefined
   #inFlight = 0
-  // Timeouts of asynchronous handlers, one timer for all (created with the first).
-  #deadlines: Deadlines<number> | undefined
-  #nextKey = 0
 
   constructor (route: RouteContext, owner: InboundOwner<P>) {
     this.#route = route
@@ -153,16 +150,16 @@ export class Inbound<P extends ProtocolDefinition> {
       return respond(result)
     }
     // An asynchronous handler: answered in a turn of its own once it settles, or timed out.
-    const key = this.#nextKey++
     let settled = false
     const settle = (): boolean => {
       if (settled) return false
       settled = true
       this.#inFlight--
-      this.#deadlines?.delete(key)
+      deadlines.delete(settle)
       return true
     }
-    ;(this.#deadlines ??= new Deadlines()).add(key, o.requestTimeoutMs, () => {
+    // Timed out by the process's deadlines (one timer for every connection), keyed by `settle`.
+    deadlines.add(settle, o.requestTimeoutMs, () => {
       // A handler failing after its timeout is already answered.
       if (settle()) failed(new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, o.requestTimeoutMs))
     })

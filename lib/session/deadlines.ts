@@ -4,6 +4,8 @@
  * order) whose first entry is its earliest; the timer is armed for the earliest of those. Settling
  * an entry costs a Map delete, not a clearTimeout: the timer is left to fire, expires what is due
  * from the front of each list, and re-arms for the next deadline. No scan of waiting entries.
+ * One instance, `deadlines`, serves every connection of the process (both ends): a connection
+ * that awaits nothing holds no timer, list or closure of its own.
  */
 
 // setTimeout's longest delay.
@@ -78,3 +80,6 @@ export class Deadlines<K> {
     if (next !== Infinity && next < this.#armedFor) this.#arm(next)
   }
 }
+
+/** The process's deadlines, keyed by an object unique to each wait. */
+export const deadlines = new Deadlines<object>()

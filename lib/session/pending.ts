@@ -4,7 +4,7 @@
  * section 1, "Connection behaviour").
  */
 
-import { Deadlines } from './deadlines.js'
+import { deadlines } from './deadlines.js'
 
 interface Entry<T> {
   name: string
@@ -14,10 +14,9 @@ interface Entry<T> {
 
 /** A table of awaited replies. */
 export class PendingTable<T> {
-  // Created with the first wait (an idle connection awaits nothing).
+  // Created with the first wait (an idle connection awaits nothing). Timeouts are the process's
+  // `deadlines`, keyed by the entry.
   #entries: Map<number, Entry<T>> | undefined
-  // Created with the first wait: one timer for all of them.
-  #deadlines: Deadlines<number> | undefined
 
   /** Replies awaited now. */
   get size (): number {
@@ -42,12 +41,16 @@ export class PendingTable<T> {
   wait (id: number, name: string, timeoutMs: number, timeoutError: () => Error, onReply?: (value: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#entries ??= new Map<number, Entry<T>>()
-      this.#entries.set(id, {
+      const entry: Entry<T> = {
         name,
         resolve: onReply === undefined ? resolve : (value) => { onReply(value); resolve(value) },
         reject
-      })
-      ;(this.#deadlines ??= new Deadlines()).add(id, timeoutMs, () => this.reject(id, timeoutError()))
+      }
+      // A wait again for the same id replaces the earlier one (as the map does).
+      const earlier = this.#entries.get(id)
+      if (earlier !== undefined) deadlines.delete(earlier)
+      this.#entries.set(id, entry)
+      deadlines.add(entry, timeoutMs, () => { if (this.#entries?.get(id) === entry) this.reject(id, timeoutError()) })
     })
   }
 
@@ -74,7 +77,7 @@ export class PendingTable<T> {
     const entry = this.#entries?.get(id)
     if (entry === undefined) return undefined
     this.#entries?.delete(id)
-    this.#deadlines?.delete(id)
+    deadlines.delete(entry)
     return entry
   }
 }
