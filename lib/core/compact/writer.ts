@@ -82,33 +82,26 @@ export class CompactWriter {
 
   /** A map header of `length` entries. */
   map (length: number): void {
-    this.ensure(5)
-    const b = this.#buffer
-    if (length < 16) {
-      b[this.pos++] = 0x80 | length
-    } else if (length < 0x10000) {
-      b[this.pos++] = 0xde
-      b[this.pos++] = length >> 8
-      b[this.pos++] = length & 0xff
-    } else {
-      b[this.pos++] = 0xdf
-      this.#view.setUint32(this.pos, length)
-      this.pos += 4
-    }
+    this.#header(length, 0x80, 0xde)
   }
 
   /** An array header of `length` items. */
   array (length: number): void {
+    this.#header(length, 0x90, 0xdc)
+  }
+
+  /** A container header: fixmap/fixarray below 16, else the 16-bit form (`code16`) or the 32-bit one (`code16 + 1`). */
+  #header (length: number, fix: number, code16: number): void {
     this.ensure(5)
     const b = this.#buffer
     if (length < 16) {
-      b[this.pos++] = 0x90 | length
+      b[this.pos++] = fix | length
     } else if (length < 0x10000) {
-      b[this.pos++] = 0xdc
+      b[this.pos++] = code16
       b[this.pos++] = length >> 8
       b[this.pos++] = length & 0xff
     } else {
-      b[this.pos++] = 0xdd
+      b[this.pos++] = code16 + 1
       this.#view.setUint32(this.pos, length)
       this.pos += 4
     }
@@ -275,23 +268,14 @@ export class CompactWriter {
    */
   envelope (envelope: object): void {
     if (envelope.constructor !== Object) return this.value(envelope)
-    const object = envelope as Record<string, unknown>
-    let length = 0
-    for (const key in object) if (hasOwn.call(object, key) && object[key] !== undefined) length++
-    this.map(length)
-    for (const key in object) {
-      const item = object[key]
-      if (item === undefined || !hasOwn.call(object, key)) continue
-      if (length-- === 0) throw changed()
-      this.string(key)
-      if ((key === 'timestamp' || key === 'seq') && typeof item === 'number' && item > 0xffffffff && Number.isSafeInteger(item)) this.int64(item)
-      else this.value(item, 1)
-    }
-    if (length !== 0) throw changed()
+    this.#object(envelope as Record<string, unknown>, 1, true)
   }
 
-  /** A plain object: its own enumerable properties in order, but those whose value is undefined. */
-  #object (object: Record<string, unknown>, depth: number): void {
+  /**
+   * A plain object: its own enumerable properties in order, but those whose value is undefined;
+   * with `envelopeFields`, `timestamp` and `seq` beyond 32 bits as int 64.
+   */
+  #object (object: Record<string, unknown>, depth: number, envelopeFields = false): void {
     let length = 0
     for (const key in object) if (hasOwn.call(object, key) && object[key] !== undefined) length++
     this.map(length)
@@ -301,7 +285,8 @@ export class CompactWriter {
       // A getter that answers otherwise the second time would make the map header lie.
       if (length-- === 0) throw changed()
       this.string(key)
-      this.value(item, depth)
+      if (envelopeFields && (key === 'timestamp' || key === 'seq') && typeof item === 'number' && item > 0xffffffff && Number.isSafeInteger(item)) this.int64(item)
+      else this.value(item, depth)
     }
     if (length !== 0) throw changed()
   }
