@@ -114,7 +114,6 @@ export class Metrics {
   }
 }
 
-/** Sums snapshots (the plugin's global view). */
 /** The message types seen (at least one message in `counts`), by name, with their value in `values`. */
 function seenTypes (values: Float64Array, counts: Float64Array): Array<[string, number]> {
   const seen: Array<[string, number]> = []
@@ -124,6 +123,7 @@ function seenTypes (values: Float64Array, counts: Float64Array): Array<[string, 
   return seen
 }
 
+/** Sums snapshots (the plugin's global view). */
 function sumSnapshots (snapshots: MetricsSnapshot[]): MetricsSnapshot {
   const total = new Metrics().snapshot()
   const add = (into: Record<string, number>, from: Record<string, number>): void => {

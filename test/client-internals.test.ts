@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { MessageType, nodePlatform } from '../lib/index.js'
-import { negotiatedWire } from '../lib/client/negotiated-wire.js'
+import { negotiatedWire, MAX_SHARED_WIRES } from '../lib/client/negotiated-wire.js'
 import { ClientListeners } from '../lib/client/listeners.js'
 import { handleIncoming } from '../lib/client/incoming.js'
 import type { IncomingContext } from '../lib/client/incoming.js'
@@ -26,6 +26,16 @@ test('connections that negotiated the same settings share one encoder; each has 
   t.equal(other.encoder.settings.chunkSize, 4096)
   const codec = {}
   t.not(negotiatedWire(negotiation(), undefined, nodePlatform, codec).encoder, a.encoder, 'other codec options, another encoder')
+})
+
+test('the settings a server chooses cannot grow the shared encoders without bound', async (t) => {
+  const codec = {} // a cache of its own for this test
+  for (let i = 0; i < MAX_SHARED_WIRES + 10; i++) negotiatedWire(negotiation({ compressionThreshold: 2000 + i }), undefined, nodePlatform, codec)
+  const first = negotiatedWire(negotiation({ compressionThreshold: 2000 }), undefined, nodePlatform, codec)
+  t.equal(first.encoder, negotiatedWire(negotiation({ compressionThreshold: 2000 }), undefined, nodePlatform, codec).encoder, 'those remembered first are still shared')
+  const late = negotiatedWire(negotiation({ compressionThreshold: 2000 + MAX_SHARED_WIRES + 5 }), undefined, nodePlatform, codec)
+  t.not(late.encoder, negotiatedWire(negotiation({ compressionThreshold: 2000 + MAX_SHARED_WIRES + 5 }), undefined, nodePlatform, codec).encoder, 'past the cap, a wire of its own each time')
+  t.equal(late.encoder.settings.threshold, 2000 + MAX_SHARED_WIRES + 5, 'with the settings negotiated')
 })
 
 test('event listeners: each once however often added; one added or removed during a delivery is not told of it', async (t) => {

@@ -69,6 +69,12 @@ test('integers of every width, floats, timestamps and bigints', async (t) => {
     t.equal(readerBig.read(bytes), unpackrBig.unpack(bytes), `BigInt ${big}`)
   }
   t.equal(readerBig.read(packr.pack(2 ** 40)), 2 ** 40, 'a safe integer stays a number')
+  for (const hex of ['cf0020000000000000', 'cf0020000000000001', 'cf001fffffffffffff', 'd3ffe0000000000000', 'd3ffe0000000000001', 'd3ffdfffffffffffff', 'd30020000000000001', 'cfffffffffffffffff']) {
+    const bytes = Buffer.from(hex, 'hex')
+    t.equal(readerBig.read(bytes), unpackrBig.unpack(bytes), `${hex}: a number up to ±2^53, a BigInt beyond, as msgpackr`)
+  }
+  // A 12-byte timestamp whose int 64 seconds are beyond a Date's range.
+  t.ok(Number.isNaN((reader.read(Buffer.from('c70cffc8f9a5611e7d01fff80786fd', 'hex')) as Date).getTime()), 'Invalid Date')
 })
 
 test('strings: UTF-8 as TextDecoder reads it, a leading U+FEFF kept', async (t) => {

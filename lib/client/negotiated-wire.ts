@@ -34,6 +34,12 @@ interface SharedWire {
 }
 
 const NONE = {}
+/**
+ * Negotiations remembered per platform, codec options and layout: the settings come from the
+ * server, so a server that varies them (or many servers) must not grow the cache for ever.
+ * Beyond this many, a connection gets a wire of its own.
+ */
+export const MAX_SHARED_WIRES = 32
 // platform -> codec options -> layout -> the negotiated settings, as a string -> what is shared.
 const made = new WeakMap<Platform, WeakMap<object, WeakMap<object, Map<string, SharedWire>>>>()
 
@@ -55,7 +61,7 @@ function sharedWire (negotiation: Negotiation, platform: Platform, codec: CodecO
       decoderSettings: Object.freeze({ encoding, version, compression, maxMessageSize }),
       context
     }
-    bySettings.set(key, wire)
+    if (bySettings.size < MAX_SHARED_WIRES) bySettings.set(key, wire)
   }
   return wire
 }

@@ -4,7 +4,9 @@
  * timestamp, 64-bit integers as the guard allows): no bounds checks of its own, one recursive
  * pass. Values as msgpackr reads them with the messagepack codec's options (maps as plain
  * objects, nil as null, bin as a view of the bytes, timestamps as Dates), but strings are UTF-8
- * as TextDecoder reads it, a leading U+FEFF kept. Keys seen before are taken from a small cache.
+ * as TextDecoder reads it, a leading U+FEFF kept, and a 12-byte timestamp's seconds are read as
+ * the int 64 the MessagePack spec says (one beyond a Date's range is an Invalid Date). Keys seen
+ * before are taken from a small cache.
  * Pure code: the browser client bundles it.
  */
 
@@ -16,6 +18,8 @@ const KEY_CACHE_SIZE = 4096
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 const fromCharCode = String.fromCharCode
 const EMPTY: Uint8Array = new Uint8Array(0)
+// The high 32 bits of 2^53.
+const HIGH_OF_2_53 = 0x200000
 
 interface CachedKey { bytes: Uint8Array, key: string }
 
@@ -195,8 +199,10 @@ export class MessagePackReader {
     const lo = view.getUint32(this.#pos + 4)
     const pos = this.#pos
     this.#pos += 8
-    const value = hi * 0x100000000 + lo
-    if (Number.isSafeInteger(value) || !this.#bigint) return value
+    // As msgpackr's 'auto': a number up to ±2^53 (exact), a BigInt beyond (decided on the high
+    // word: the sum of the two words rounds beyond 2^53).
+    const withinNumber = (hi < HIGH_OF_2_53 || (hi === HIGH_OF_2_53 && lo === 0)) && hi >= -HIGH_OF_2_53
+    if (!this.#bigint || withinNumber) return hi * 0x100000000 + lo
     return signed ? view.getBigInt64(pos) : view.getBigUint64(pos)
   }
 

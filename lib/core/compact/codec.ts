@@ -148,8 +148,8 @@ export function createCompactCodec (layout: CompactLayout, options?: CodecOption
       return writer.finish()
     },
     decodeEnvelope (type, bytes, timestamp) {
-      // msgpackr reads the body (natively, where its string extractor is installed); the nodes
-      // then turn the positional arrays into values, reusing them where they can.
+      // The messagepack codec reads the checked body (MessagePackReader); the nodes then turn the
+      // positional arrays into values, reusing them where they can.
       return readBody(type, plain.decode(bytes), timestamp)
     }
   }
