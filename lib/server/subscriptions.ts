@@ -44,8 +44,9 @@ export class ClientSubscriptions implements TopicSubscriber {
   /** Topics the connection is subscribed to. */
   readonly topics = new Set<string>()
   readonly #owner: SubscriptionsOwner
-  // The last SUBSCRIBE or UNSUBSCRIBE not yet done; undefined when none is pending.
+  // The last SUBSCRIBE or UNSUBSCRIBE not yet done (undefined when none is), and how many are.
   #ops: Promise<void> | undefined
+  #pending = 0
 
   constructor (owner: SubscriptionsOwner) {
     this.#owner = owner
@@ -101,11 +102,19 @@ export class ClientSubscriptions implements TopicSubscriber {
       this.#owner.fail(bad, id)
       return undefined
     }
+    // The connection reads on while these wait (a hook may be slow): no more of them pending at
+    // once than the connection may have subscriptions.
+    const max = this.#owner.route.options.maxSubscriptions
+    if (this.#pending >= max) {
+      this.#owner.fail(new errors.WIREBOX_ERR_TOO_MANY_SUBSCRIPTIONS(max), id, name)
+      return undefined
+    }
+    this.#pending++
     // One at a time, in the order received: the answers keep request order.
     const op: Promise<void> = (this.#ops ?? Promise.resolve())
       .then(async () => type === MessageType.SUBSCRIBE ? await this.#subscribe(topic, since, id) : await this.#unsubscribe(topic, id))
       .catch((err: unknown) => this.#owner.fail(err, id, name))
-      .then(() => { if (this.#ops === op) this.#ops = undefined })
+      .then(() => { if (--this.#pending === 0) this.#ops = undefined })
     this.#ops = op
     return op
   }
