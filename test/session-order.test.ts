@@ -16,7 +16,7 @@ const later = <T>(value: T, ms = 5): Promise<T> => new Promise((resolve) => setT
 
 test('Outbox: ready messages are written at once; a pending one holds back the rest, in order', async (t) => {
   const written: string[] = []
-  const outbox = new Outbox((m) => { written.push(m.frames[0] as string); return true })
+  const outbox = new Outbox({ write: (m) => { written.push(m.frames[0] as string); return true } })
   t.equal(outbox.push(message('a'), 1, false), true, 'written at once, no promise')
   t.same(written, ['a'])
   const b = outbox.push(later(message('b')), 1, false)

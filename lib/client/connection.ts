@@ -158,5 +158,5 @@ function listen (connection: Connection, socket: WebSocketLike): Session {
   socket.onmessage = (event) => { connection.message(event.data) }
   socket.onclose = (event) => { connection.owner[kClosed](connection, event.code) }
   socket.onerror = ignoreError
-  return new Session((message) => connection.write(message))
+  return new Session(connection)
 }

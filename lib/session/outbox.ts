@@ -8,7 +8,7 @@ import type { EncodedMessage } from '../core/wire.js'
 /** Writes one encoded message; returns whether it was written. */
 export type WriteMessage = (message: EncodedMessage, type: number, droppable: boolean, eventType?: string) => boolean
 
-/** What writes the messages, as an object (e.g. the server's Outbound: no closure per connection). */
+/** What writes the messages: the server's Outbound, the client's Connection (no closure per connection). */
 export interface MessageWriter {
   write: WriteMessage
 }
@@ -21,8 +21,8 @@ export class Outbox {
   // What the next queued entry waits for (undefined until something had to wait).
   #tail: Promise<unknown> | undefined
 
-  constructor (writer: WriteMessage | MessageWriter) {
-    this.#writer = typeof writer === 'function' ? { write: writer } : writer
+  constructor (writer: MessageWriter) {
+    this.#writer = writer
   }
 
   /**

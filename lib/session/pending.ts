@@ -50,7 +50,7 @@ export class PendingTable<T> {
       const earlier = this.#entries.get(id)
       if (earlier !== undefined) deadlines.delete(earlier)
       this.#entries.set(id, entry)
-      deadlines.add(entry, timeoutMs, () => { if (this.#entries?.get(id) === entry) this.reject(id, timeoutError()) })
+      deadlines.add(entry, timeoutMs, () => this.reject(id, timeoutError()))
     })
   }
 

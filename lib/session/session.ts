@@ -9,7 +9,7 @@ import { MessageType } from '../core/constants.js'
 import type { DecodedMessage, MessageEncoder, OutgoingMessage } from '../core/wire.js'
 import type { Envelope } from '../../schemas/envelope.js'
 import { Outbox } from './outbox.js'
-import type { MessageWriter, WriteMessage } from './outbox.js'
+import type { MessageWriter } from './outbox.js'
 import { PendingTable } from './pending.js'
 import { Liveness } from './liveness.js'
 
@@ -46,7 +46,7 @@ export class Session {
   /** When the peer was last heard from. */
   readonly liveness = new Liveness()
 
-  constructor (writer: WriteMessage | MessageWriter) {
+  constructor (writer: MessageWriter) {
     this.outbox = new Outbox(writer)
   }
 
