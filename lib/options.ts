@@ -45,7 +45,10 @@ export interface RateLimitOptions {
 
 /** What happens when a socket's send buffer passes the high-water mark. */
 export interface BackpressureOptions {
-  /** Buffered bytes above which the policy applies (default 4 MiB). */
+  /**
+   * Buffered bytes above which the policy applies (default 4 MiB). Also the bytes a client's
+   * messages may take while they wait behind a pending one: above it, reading pauses.
+   */
   highWaterMark?: number
   /** `drop`: non-PRIORITY events are dropped and counted; `close`: close with 1013 (default 'drop'). */
   policy?: 'drop' | 'close'

@@ -158,3 +158,34 @@ test('Inbox: a gate that throws reports that message and goes on with the next',
   t.equal(failures.length, 1)
   t.end()
 })
+
+test('Inbox: what waits behind a pending message is bounded: reading pauses over the limit, resumes at half', async (t) => {
+  const decoded = (name: string): DecodedMessage => ({ version: 3, type: 1, flags: 0, timestamp: undefined, envelope: { event_type: name, timestamp: 0 }, bodySize: 0 })
+  const calls: string[] = []
+  let release!: () => void
+  const held = new Promise<void>((resolve) => { release = resolve })
+  const handled: string[] = []
+  const inbox = new Inbox({
+    open: () => true,
+    decode: (input) => decoded(input as string),
+    handle: (m) => {
+      handled.push(m.envelope?.event_type as string)
+      return m.envelope?.event_type === 'slow' ? held : undefined
+    },
+    fail: () => {},
+    backlogLimit: 10,
+    pause () { calls.push('pause') },
+    resume () { calls.push('resume') }
+  })
+  inbox.push('slow')
+  for (const name of ['aaaa', 'bbbb']) inbox.push(name)
+  t.same(calls, [], '8 bytes waiting: under the limit')
+  inbox.push('cccc')
+  t.same(calls, ['pause'], '12 bytes waiting: reading pauses')
+  inbox.push('dddd')
+  t.same(calls, ['pause', 'pause'], 'paused again for what arrived meanwhile (something else may have resumed reading)')
+  release()
+  await until(() => handled.length === 5)
+  t.same(handled, ['slow', 'aaaa', 'bbbb', 'cccc', 'dddd'], 'nothing lost, in order')
+  t.same(calls, ['pause', 'pause', 'resume'], 'resumed once half the limit was left')
+})

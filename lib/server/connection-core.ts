@@ -218,6 +218,21 @@ implements InboxHandlers, InboundOwner<P>, OutboundOwner, Ticking {
     return this.outbound.readGate()
   }
 
+  /** Inbox: bytes read and not yet handled, behind a pending message, before reading pauses. */
+  get backlogLimit (): number {
+    return this.route.options.backpressure.highWaterMark
+  }
+
+  /** Inbox: the backlog is over its limit; stop reading from the client. */
+  pause (): void {
+    this.socket.pause()
+  }
+
+  /** Inbox: the backlog drained; read again (back-pressure pauses again at the next message if it must). */
+  resume (): void {
+    if (!this.#closed) this.socket.resume()
+  }
+
   /** Inbox: whether messages are still wanted. */
   open (): boolean {
     return !this.#closed

@@ -20,6 +20,15 @@ export interface InboxHandlers {
   gate?: () => Promise<void> | undefined
   /** Whether messages are still wanted (false once the connection closed). */
   open: () => boolean
+  /**
+   * Bytes that may wait behind a pending message before `pause` is called (and `resume` once
+   * half of them are handled): what a peer sends while an earlier message is pending is bounded.
+   */
+  readonly backlogLimit?: number
+  /** Stops reading from the peer (the backlog is over its limit). */
+  pause?: () => void
+  /** Reads from the peer again. */
+  resume?: () => void
 }
 
 /** An ordered chain of incoming messages. */
@@ -29,6 +38,9 @@ export class Inbox {
   #backlog: Array<Uint8Array | string> | undefined
   // True while messages are handled synchronously (a message arriving meanwhile waits its turn).
   #running = false
+  // Bytes in the backlog, and whether reading was paused for them.
+  #backlogBytes = 0
+  #paused = false
 
   constructor (handlers: InboxHandlers) {
     this.#handlers = handlers
@@ -38,6 +50,13 @@ export class Inbox {
   push (input: Uint8Array | string): void {
     if (this.#backlog !== undefined || this.#running) {
       (this.#backlog ??= []).push(input)
+      this.#backlogBytes += sizeOf(input)
+      const { backlogLimit, pause } = this.#handlers
+      // Called again while over the limit: something else may have resumed reading meanwhile.
+      if (pause !== undefined && backlogLimit !== undefined && this.#backlogBytes > backlogLimit) {
+        this.#paused = true
+        pause.call(this.#handlers)
+      }
       return
     }
     this.#run(input)
@@ -60,7 +79,7 @@ export class Inbox {
           pending.then(() => this.#resume(), () => this.#resume())
           return
         }
-        input = this.#backlog?.shift()
+        input = this.#next()
       }
       this.#backlog = undefined
     } finally {
@@ -69,10 +88,22 @@ export class Inbox {
   }
 
   #resume (): void {
-    const backlog = this.#backlog as Array<Uint8Array | string>
-    const next = backlog.shift()
+    const next = this.#next()
     if (next === undefined) this.#backlog = undefined
     else this.#run(next)
+  }
+
+  /** The backlog's first message, taken out; reading resumes once half the limit is left. */
+  #next (): Uint8Array | string | undefined {
+    const next = this.#backlog?.shift()
+    if (next === undefined) return undefined
+    this.#backlogBytes -= sizeOf(next)
+    const h = this.#handlers
+    if (this.#paused && this.#backlogBytes <= (h.backlogLimit ?? 0) / 2) {
+      this.#paused = false
+      h.resume?.()
+    }
+    return next
   }
 
   /** One message: undefined when done, or a promise of when it is. */
@@ -115,4 +146,9 @@ export class Inbox {
       // Nothing more to tell: the failure was the reporter's own.
     }
   }
+}
+
+/** A message's size for the backlog's limit (UTF-16 units for text). */
+function sizeOf (input: Uint8Array | string): number {
+  return typeof input === 'string' ? input.length : input.byteLength
 }
