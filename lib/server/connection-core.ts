@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { WebSocket, RawData } from 'ws'
+import type { FastifyBaseLogger } from 'fastify'
 import { MessageType } from '../core/constants.js'
 import type { DecodedMessage, EncodedMessage, MessageDecoder, MessageEncoder } from '../core/wire.js'
 import type { Envelope } from '../../schemas/envelope.js'
@@ -67,6 +68,7 @@ implements InboxHandlers, InboundOwner<P>, OutboundOwner, Ticking {
   // Made when first used: the log with its warning window, the rate limit's buckets (at the
   // first message), subscriptions (at the first), close handlers.
   #log: ConnectionLog | undefined
+  readonly #logger: FastifyBaseLogger
   #limiter: RateLimiter | undefined
   #topics: ClientSubscriptions | undefined
   #closeHandlers: Array<(code: number) => void> | undefined
@@ -76,8 +78,9 @@ implements InboxHandlers, InboundOwner<P>, OutboundOwner, Ticking {
   // Set once a close is decided: nothing more is written.
   #closing = false
 
-  constructor (connection: WireboxConnection<P>, socket: WebSocket, negotiated: Negotiated, route: RouteContext) {
+  constructor (connection: WireboxConnection<P>, socket: WebSocket, logger: FastifyBaseLogger, negotiated: Negotiated, route: RouteContext) {
     this.connection = connection
+    this.#logger = logger
     this.socket = socket
     this.route = route
     this.encoder = route.encoderFor(negotiated)
@@ -97,7 +100,7 @@ implements InboxHandlers, InboundOwner<P>, OutboundOwner, Ticking {
 
   /** This connection's log: warnings and errors rate-limited. */
   get log (): ConnectionLog {
-    return (this.#log ??= new ConnectionLog(this.connection.request.log, this.id))
+    return (this.#log ??= new ConnectionLog(this.#logger, this.id))
   }
 
   /** How diagnostics name the connection. */

@@ -5,7 +5,7 @@
  * (subscriptions.ts), the outbound policy (outbound.ts), the rate limit and the heartbeat.
  * Knows nothing of byte offsets: the wire core does that.
  */
-import type { FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import { Flag, MessageType } from '../core/constants.js'
 import type { CompressionAlgorithm, Version } from '../core/constants.js'
@@ -30,14 +30,16 @@ const NO_TOPICS: ReadonlySet<string> = new Set()
 export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition> {
   /** The underlying WebSocket. */
   readonly socket: WebSocket
-  /** The upgrade request. */
-  readonly request: FastifyRequest
   readonly #core: ConnectionCore<P>
 
-  constructor (socket: WebSocket, request: FastifyRequest, negotiated: Negotiated, route: RouteContext) {
+  /**
+   * `log` is the upgrade request's logger. The request itself is the setup function's second
+   * argument and is not kept: an idle connection holding its request, headers and read buffer
+   * cost ~2 KB (capture what handlers need from it in the setup function).
+   */
+  constructor (socket: WebSocket, log: FastifyBaseLogger, negotiated: Negotiated, route: RouteContext) {
     this.socket = socket
-    this.request = request
-    this.#core = new ConnectionCore<P>(this, socket, negotiated, route)
+    this.#core = new ConnectionCore<P>(this, socket, log, negotiated, route)
   }
 
   /** The session id sent in the negotiation. */

@@ -1,0 +1,26 @@
+/**
+ * What the upgrade leaves behind on an open connection, released.
+ *
+ * @fastify/websocket routes the upgrade through Fastify with a ServerResponse it assigns to the
+ * TCP socket, and gives the WebSocket an 'error' listener that closes over the request and its
+ * reply. Nothing reads either after the upgrade, yet both live as long as the connection: the
+ * response, its reply, their streams' state and closures, ~1 KB per idle connection. The
+ * connection keeps only the request's logger and listens for errors itself.
+ */
+import { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { WebSocket } from 'ws'
+import type { FastifyRequest } from 'fastify'
+
+/**
+ * Detaches the upgrade's ServerResponse from the TCP socket and, when `ownErrors` (the plugin
+ * registered @fastify/websocket, so its error handler is the default one: log and terminate, which
+ * the connection's own listener and ws's closing of the socket cover), drops the route's error
+ * listener. Call before the connection adds its own listeners.
+ */
+export function releaseUpgradeLeftovers (socket: WebSocket, request: FastifyRequest, ownErrors: boolean): void {
+  if (ownErrors) socket.removeAllListeners('error')
+  const tcp = request.raw.socket as (Socket & { _httpMessage?: unknown }) | null
+  const response = tcp?._httpMessage
+  if (tcp != null && response instanceof ServerResponse) response.detachSocket(tcp)
+}
