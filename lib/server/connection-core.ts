@@ -261,6 +261,7 @@ implements InboxHandlers, InboundOwner<P>, OutboundOwner, Ticking {
         return
       }
     }
+    this.outbound.coalesce()
     this.#inbox.push(isBinary ? data : data.toString('utf8'))
   }
 
@@ -284,7 +285,7 @@ implements InboxHandlers, InboundOwner<P>, OutboundOwner, Ticking {
       }
       return
     }
-    if (message.type !== MessageType.EVENT && message.type !== MessageType.REQUEST) return this.#dispatchSafely(message)
+    if ((message.type !== MessageType.EVENT && message.type !== MessageType.REQUEST) || fairQueue.free()) return this.#dispatchSafely(message)
     let ran = false
     let release: (() => void) | undefined
     fairQueue.run(() => {

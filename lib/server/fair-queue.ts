@@ -61,7 +61,7 @@ class FairQueue {
    * completes work already started and goes before new work. `task` must handle its own errors.
    */
   run (task: Task, finishing = false): void {
-    if (this.waiting === 0 && !this.#overBudget()) {
+    if (this.free()) {
       task()
       return
     }
@@ -71,6 +71,11 @@ class FairQueue {
       this.#draining = true
       setImmediate(this.#drain)
     }
+  }
+
+  /** True when work may run now (nothing waits, this turn has time): then run it directly, no task needed. */
+  free (): boolean {
+    return this.waiting === 0 && !this.#overBudget()
   }
 
   #overBudget (): boolean {

@@ -4,6 +4,7 @@
  * `drop` policy) or the connection is closed (`close`); reading from the client pauses until the
  * buffer drains, so a client that does not read cannot make the server answer more.
  */
+import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import type { EncodedMessage } from '../core/wire.js'
 import type { BackpressureOptions } from '../options.js'
@@ -12,6 +13,10 @@ import { channels } from './diagnostics.js'
 import type { MessageTrace } from './diagnostics.js'
 import { frameSenderOf, idle, wsFramesOf } from './ws-frames.js'
 import type { FrameSender } from './ws-frames.js'
+
+function uncork (tcp: Socket): void {
+  tcp.uncork()
+}
 
 const BINARY = Object.freeze({ binary: true })
 const TEXT = Object.freeze({ binary: false })
@@ -79,6 +84,18 @@ export class Outbound {
       channels.messageOut.publish({ ...this.#owner.trace, type, eventType, wireBytes: encoded.wireSize, bodyBytes: encoded.bodySize } satisfies MessageTrace)
     }
     return true
+  }
+
+  /**
+   * Writes made from now until the current operation ends (the next `process.nextTick`) reach the
+   * TCP socket together: the answers to every message ws reads from one chunk go out in one
+   * system call, not one each.
+   */
+  coalesce (): void {
+    const tcp = (this.#socket as unknown as { _socket?: Socket | null })._socket
+    if (tcp == null || tcp.writableCorked !== 0) return
+    tcp.cork()
+    process.nextTick(uncork, tcp)
   }
 
   /** Runs `fn` once the send buffer has drained below half the high-water mark (never, if the connection closes first). */
