@@ -93,16 +93,27 @@ export class Inbound<P extends ProtocolDefinition> {
     const invalid = validatePayload(schema, envelope.payload, name)
     if (invalid !== undefined) return this.#owner.fail(invalid, envelope.id)
     const handler = this.#handlers?.[this.#route.handlerSlots.events.get(name) as number] as EventHandler<P, ClientEventName<P>> | undefined
-    const done = (): void => {
-      if (ackWanted) this.#owner.reply(MessageType.ACK, { id: envelope.id, event_type: name })
-    }
     if (handler === undefined) {
       this.#owner.log.debug({ event_type: name }, 'wirebox: no handler for this event')
-      return done()
+      return this.#handled(ackWanted, envelope.id, name)
     }
-    // Called here, inside this message's fair turn; a synchronous throw is a rejection.
-    settle(() => handler(envelope.payload as EventPayload<P, ClientEventName<P>>, this.#owner.context(envelope, message.flags)))
-      .then(done, (err: unknown) => this.#owner.fail(err, ackWanted ? envelope.id : undefined, name))
+    // Called here, inside this message's fair turn.
+    let result: unknown
+    try {
+      result = handler(envelope.payload as EventPayload<P, ClientEventName<P>>, this.#owner.context(envelope, message.flags))
+    } catch (err) {
+      return this.#owner.fail(err, ackWanted ? envelope.id : undefined, name)
+    }
+    // A synchronous handler: acknowledged in the same turn, nothing allocated for later.
+    if (!isThenable(result)) return this.#handled(ackWanted, envelope.id, name)
+    Promise.resolve(result).then(
+      () => this.#handled(ackWanted, envelope.id, name),
+      (err: unknown) => this.#owner.fail(err, ackWanted ? envelope.id : undefined, name))
+  }
+
+  /** An event was handled: its ACK, when it asked for one. */
+  #handled (ackWanted: boolean, id: number | undefined, name: string): void {
+    if (ackWanted) this.#owner.reply(MessageType.ACK, { id, event_type: name })
   }
 
   /** A REQUEST from the client: validated, capped, handled with a timeout, answered. */
@@ -124,30 +135,18 @@ export class Inbound<P extends ProtocolDefinition> {
       ? { ...this.#owner.trace, eventType: name, id }
       : undefined
     if (trace !== undefined) channels.requestStart.publish(trace)
-    const respond = (response: unknown): void => {
-      const failure = this.#respond(name, id, definition.response, response, started)
-      if (trace !== undefined) {
-        const outcome = { ...trace, durationMs: performance.now() - started }
-        if (failure === undefined) channels.requestEnd.publish(outcome)
-        else channels.requestError.publish({ ...outcome, error: failure })
-      }
-    }
-    const failed = (err: unknown): void => {
-      if (trace !== undefined) channels.requestError.publish({ ...trace, durationMs: performance.now() - started, error: err })
-      this.#owner.fail(err, id, name)
-    }
     // Called here, inside this message's fair turn.
     let result: unknown
     try {
       result = handler(envelope.payload as RequestPayload<P, RequestName<P>>, this.#owner.context(envelope, message.flags))
     } catch (err) {
       this.#inFlight--
-      return failed(err)
+      return this.#failed(err, id, name, started, trace)
     }
     if (!isThenable(result)) {
-      // A synchronous handler: answered in the same turn.
+      // A synchronous handler: answered in the same turn, nothing allocated for later.
       this.#inFlight--
-      return respond(result)
+      return this.#answer(name, id, definition.response, result, started, trace)
     }
     // An asynchronous handler: answered in a turn of its own once it settles, or timed out.
     let settled = false
@@ -161,18 +160,34 @@ export class Inbound<P extends ProtocolDefinition> {
     // Timed out by the process's deadlines (one timer for every connection), keyed by `settle`.
     deadlines.add(settle, o.requestTimeoutMs, () => {
       // A handler failing after its timeout is already answered.
-      if (settle()) failed(new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, o.requestTimeoutMs))
+      if (settle()) this.#failed(new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, o.requestTimeoutMs), id, name, started, trace)
     })
     try {
       result.then((response) => {
-        if (settle()) fairQueue.run(() => respond(response), true)
+        if (settle()) fairQueue.run(() => this.#answer(name, id, definition.response, response, started, trace), true)
       }, (err: unknown) => {
-        if (settle()) failed(err)
+        if (settle()) this.#failed(err, id, name, started, trace)
       })
     } catch (err) {
       // A thenable whose then() throws: answered now, not again at the timeout.
-      if (settle()) failed(err)
+      if (settle()) this.#failed(err, id, name, started, trace)
     }
+  }
+
+  /** Answers a request with its handler's response (or what failed instead), traced. */
+  #answer (name: string, id: number, schema: TSchema, response: unknown, started: number, trace: RequestTrace | undefined): void {
+    const failure = this.#respond(name, id, schema, response, started)
+    if (trace !== undefined) {
+      const outcome = { ...trace, durationMs: performance.now() - started }
+      if (failure === undefined) channels.requestEnd.publish(outcome)
+      else channels.requestError.publish({ ...outcome, error: failure })
+    }
+  }
+
+  /** Answers a request whose handler failed with `err`, traced. */
+  #failed (err: unknown, id: number, name: string, started: number, trace: RequestTrace | undefined): void {
+    if (trace !== undefined) channels.requestError.publish({ ...trace, durationMs: performance.now() - started, error: err })
+    this.#owner.fail(err, id, name)
   }
 
   #set (slot: number, handler: AnyHandler<P>): void {
@@ -203,15 +218,6 @@ export class Inbound<P extends ProtocolDefinition> {
 /** Whether a handler returned a promise (or any thenable) rather than its value. */
 function isThenable (value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
-}
-
-/** Calls `fn`; a synchronous throw becomes a rejection. */
-function settle<T> (fn: () => T | Promise<T>): Promise<T> {
-  try {
-    return Promise.resolve(fn())
-  } catch (err) {
-    return Promise.reject(err)
-  }
 }
 
 /** The catalog error of a request the protocol does not have, naming it in its details. */

@@ -3,17 +3,28 @@
  * is a sign of life, and a peer silent for two heartbeat intervals is gone.
  */
 
-/** When the peer was last heard from. */
+/**
+ * When the peer was last heard from. A message only raises a flag (no clock read per message);
+ * each check takes the flag as a sign of life at the time of the check. So silence is found
+ * between two intervals and two intervals plus the checking period after the last message:
+ * never early.
+ */
 export class Liveness {
   #lastSeen = Date.now()
+  #heard = false
 
   /** Records a sign of life. */
-  seen (now = Date.now()): void {
-    this.#lastSeen = now
+  seen (): void {
+    this.#heard = true
   }
 
   /** True when the peer has been silent for two intervals (never with an interval of 0). */
   silent (intervalMs: number, now = Date.now()): boolean {
+    if (this.#heard) {
+      this.#heard = false
+      this.#lastSeen = now
+      return false
+    }
     return intervalMs > 0 && now - this.#lastSeen > 2 * intervalMs
   }
 

@@ -1,0 +1,33 @@
+/**
+ * The heartbeat rule (PROTOCOL.md section 1, "Heartbeat"): a message raises a flag, each check
+ * takes it as a sign of life at the check's time; a peer is silent after two intervals without
+ * one, never earlier.
+ */
+import { test } from 'tap'
+import { Liveness } from '../lib/session/liveness.js'
+import { until } from './helpers.js'
+
+test('silence is found two intervals after the last check that saw a sign of life, never earlier', async (t) => {
+  const start = Date.now()
+  const liveness = new Liveness()
+  t.equal(liveness.silent(100, start + 200), false, 'two intervals after creation: not yet')
+  t.equal(liveness.silent(100, start + 10_000), true, 'long after, with nothing heard: silent')
+  liveness.seen()
+  t.equal(liveness.silent(100, start + 20_000), false, 'a sign of life since the last check: alive, whatever the clock says')
+  t.equal(liveness.silent(100, start + 20_200), false, 'two intervals after that check: not yet')
+  t.equal(liveness.silent(100, start + 20_201), true, 'beyond two intervals: silent')
+  t.equal(liveness.silent(0, start + 99_999), false, 'never with an interval of 0')
+})
+
+test('watch calls gone once the peer stays silent, and a stopped watch never does', async (t) => {
+  const liveness = new Liveness()
+  let gone = 0
+  const stop = liveness.watch(5, () => { gone++ })
+  await until(() => gone >= 1)
+  stop()
+  t.ok(gone >= 1, 'silent past two intervals')
+  const after = gone
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  t.equal(gone, after, 'nothing after stop')
+  t.same(liveness.watch(0, () => { gone++ })(), undefined, 'an interval of 0 watches nothing')
+})
