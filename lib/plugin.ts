@@ -22,7 +22,7 @@ import type { Protocol, ProtocolDefinition, ProtocolTables } from './protocol.js
 import { WireboxConnection } from './server/connection.js'
 import type { RouteContext } from './server/connection.js'
 import { handlerSlots } from './server/inbound.js'
-import { releaseUpgradeLeftovers } from './server/upgrade-leftovers.js'
+import { releaseUpgradeLeftovers, upgradeErrorListeners } from './server/upgrade-leftovers.js'
 import { negotiate, parseSubprotocols } from './negotiation.js'
 import type { Negotiated } from './negotiation.js'
 import { DEFAULTS, checkPluginOptions, checkRouteOptions, resolveOptions } from './options.js'
@@ -241,9 +241,10 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
       ...(hooks.length === 0 ? {} : { preValidation: hooks }),
       handler: async (_request: FastifyRequest, reply: FastifyReply) => await reply.code(426).header('upgrade', 'websocket').send({ message: 'Upgrade Required: this is a wirebox WebSocket route' }),
       wsHandler: (socket: WebSocket, request: FastifyRequest) => {
-        releaseUpgradeLeftovers(socket, request, ownsWebsocket)
+        const leftovers = upgradeErrorListeners(socket, ownsWebsocket)
         const negotiation = negotiate(request.query as Record<string, unknown>, request.headers['sec-websocket-protocol'], resolved)
         const connection = new WireboxConnection<P>(socket, request.log, negotiation.negotiated, context)
+        releaseUpgradeLeftovers(socket, request, leftovers)
         if (!negotiation.ok) {
           request.log.info({ err: negotiation.error.message }, 'wirebox: version refused')
           connection.refuse(negotiation.error, negotiation.negotiated)

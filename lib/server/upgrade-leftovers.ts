@@ -13,13 +13,19 @@ import type { WebSocket } from 'ws'
 import type { FastifyRequest } from 'fastify'
 
 /**
- * Detaches the upgrade's ServerResponse from the TCP socket and, when `ownErrors` (the plugin
- * registered @fastify/websocket, so its error handler is the default one: log and terminate, which
- * the connection's own listener and ws's closing of the socket cover), drops the route's error
- * listener. Call before the connection adds its own listeners.
+ * The route's error listeners as the upgrade left them: taken before the connection adds its own,
+ * dropped by `releaseUpgradeLeftovers` once it has (a WebSocket is never without one: an 'error'
+ * with no listener would throw). Only when `ownErrors`: the plugin registered @fastify/websocket,
+ * so its error handler is the default one (log and terminate), which the connection's own
+ * listener and ws's closing of the socket cover; an application's own errorHandler is kept.
  */
-export function releaseUpgradeLeftovers (socket: WebSocket, request: FastifyRequest, ownErrors: boolean): void {
-  if (ownErrors) socket.removeAllListeners('error')
+export function upgradeErrorListeners (socket: WebSocket, ownErrors: boolean): Function[] {
+  return ownErrors ? socket.listeners('error') : []
+}
+
+/** Drops `listeners` (see upgradeErrorListeners) and detaches the upgrade's ServerResponse from the TCP socket. */
+export function releaseUpgradeLeftovers (socket: WebSocket, request: FastifyRequest, listeners: Function[]): void {
+  for (const listener of listeners) socket.removeListener('error', listener as (err: Error) => void)
   const tcp = request.raw.socket as (Socket & { _httpMessage?: unknown }) | null
   const response = tcp?._httpMessage
   if (tcp != null && response instanceof ServerResponse) response.detachSocket(tcp)
