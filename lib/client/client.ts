@@ -22,18 +22,32 @@ import { WaitingCalls } from './waiting-calls.js'
 import { handleIncoming } from './incoming.js'
 import { negotiatedWire } from './negotiated-wire.js'
 import type { NegotiatedWire } from './negotiated-wire.js'
-import { Connection } from './connection.js'
-import type { ConnectionOwner, ConnectionShared } from './connection.js'
+import { Connection, attachHandlers } from './connection.js'
+import type { AttachSocket, ConnectionOwner, ConnectionShared } from './connection.js'
 import { kClosed, kProblem, kReceive, kReport } from './symbols.js'
 import type { TopicGap } from './topic-cursors.js'
 
-import type { ClientOptions, ClientState, ClientStats, EventMeta, WebSocketClass, WebSocketLike } from './types.js'
+import type { ClientOptions, ClientState, ClientStats, EventMeta, PayloadValidator, WebSocketClass, WebSocketLike } from './types.js'
 
 export { WireboxRemoteError } from './types.js'
 export type { ClientOptions, ClientState, ClientStats, EventMeta, PayloadValidator, RemoteProblem, WebSocketClass, WebSocketLike } from './types.js'
 export type { ReconnectOptions } from './reconnect.js'
 export { CLIENT_DEFAULTS } from './reconnect.js'
 export type { TopicGap } from './topic-cursors.js'
+export type { AttachSocket } from './connection.js'
+
+/**
+ * What a platform's entry (node.ts, browser.ts) gives every client it makes, in one object they
+ * all share (the options are the caller's, kept as given).
+ */
+export interface ClientRuntime {
+  /** The validator when the options have no `validator` (Node: `validatePayload`). */
+  validator?: PayloadValidator
+  /** How a connection listens to its socket (default: the WebSocket API's handler properties). */
+  attach?: AttachSocket
+}
+
+const NO_RUNTIME: ClientRuntime = Object.freeze({})
 
 type Listener = (payload: unknown, meta: EventMeta) => void | Promise<void>
 
@@ -45,6 +59,8 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> im
   readonly url: string
   readonly stats: ClientStats = { messagesIn: 0, messagesOut: 0, wireBytesIn: 0, wireBytesOut: 0, bodyBytesIn: 0, bodyBytesOut: 0 }
   readonly #options: ClientOptions<P>
+  // The options' validator, else the runtime's.
+  readonly #validator: PayloadValidator | undefined
   readonly #WebSocket: WebSocketClass
   // What every connection of this client shares with it (listeners, topics, awaited replies).
   readonly #shared: ConnectionShared
@@ -59,9 +75,10 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> im
   #stopHeartbeat: (() => void) | undefined
   #closedByUser = false
 
-  constructor (url: string, options: ClientOptions<P>, WebSocketImpl: WebSocketClass, platform: Platform) {
+  constructor (url: string, options: ClientOptions<P>, WebSocketImpl: WebSocketClass, platform: Platform, runtime: ClientRuntime = NO_RUNTIME) {
     this.url = url
     this.#options = options
+    this.#validator = Object.hasOwn(options, 'validator') ? options.validator : runtime.validator
     if (options.encoding === 'msgpack-compact' && options.protocol === undefined) {
       throw new errors.WIREBOX_ERR_INVALID_OPTION('encoding', 'msgpack-compact needs the protocol\'s schemas: pass { protocol }')
     }
@@ -72,7 +89,8 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> im
       requests: new PendingTable<unknown>(),
       platform,
       codec: options.codec,
-      validates: options.validateIncoming === true
+      validates: options.validateIncoming === true,
+      attach: runtime.attach ?? attachHandlers
     }
     this.#connect()
   }
@@ -233,7 +251,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> im
   }
 
   #validatesOutgoing (): boolean {
-    return this.#options.protocol !== undefined && this.#options.validator !== undefined && this.#options.validateOutgoing !== false
+    return this.#options.protocol !== undefined && this.#validator !== undefined && this.#options.validateOutgoing !== false
   }
 
   /** With `validateIncoming`: the problem of an incoming payload (an unknown event, an invalid payload). */
@@ -247,7 +265,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> im
 
   /** The problem of a payload, when a validator is given. */
   #validate (schema: TSchema, value: unknown, name: string): WireboxError | undefined {
-    return this.#options.validator?.(schema, value, name)
+    return this.#validator?.(schema, value, name)
   }
 
   /** Runs `run` now when open, else queues it for the next connection (or fails at once). */
@@ -311,6 +329,10 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> im
     // The decoder returns strings sliced from one string of the message's text: the session id,
     // kept as long as the connection, is copied so as not to keep that whole text alive.
     if (typeof negotiation.session_id === 'string') negotiation.session_id = [...negotiation.session_id].join('')
+    // Equal strings are kept once: the shared settings', not a copy per connection.
+    const settings = wire.encoder.settings
+    if (negotiation.encoding === settings.encoding) negotiation.encoding = settings.encoding
+    if (negotiation.compression === settings.compression) negotiation.compression = settings.compression
     this.#negotiation = negotiation
     this.#attempt = 0
     connection.answer(MessageType.VERSION_CHECK, { payload: wire.versionCheck })

@@ -32,6 +32,13 @@ export interface ConnectionOwner {
   [kClosed]: (connection: Connection, code: number) => void
 }
 
+/**
+ * Attaches a connection to its socket: what arrives goes to `connection.message`, the close code to
+ * `connection.closed`, errors nowhere (the close follows). `attachHandlers` is the WebSocket
+ * API's way; the Node entry has a cheaper one for `ws`.
+ */
+export type AttachSocket = (connection: Connection, socket: WebSocketLike) => void
+
 /** What the client shares with each of its connections. */
 export interface ConnectionShared {
   listeners: ClientListeners
@@ -41,12 +48,13 @@ export interface ConnectionShared {
   codec: CodecOptions | undefined
   /** Whether incoming payloads are checked (`validateIncoming`). */
   validates: boolean
+  attach: AttachSocket
 }
 
 const OPEN = 1
 
 // The socket's error event is followed by its close event, which does the work.
-function ignoreError (): void {}
+export function ignoreError (): void {}
 
 function notSent (): Error {
   return new errors.WIREBOX_ERR_CONNECTION_CLOSED('the socket closed before sending')
@@ -74,8 +82,9 @@ export class Connection implements InboxHandlers, IncomingContext {
     this.owner = owner
     this.socket = socket
     this.shared = shared
-    this.session = listen(this, socket)
+    this.session = new Session(this)
     this.inbox = new Inbox(this)
+    shared.attach(this, socket)
   }
 
   get listeners (): ClientListeners { return this.shared.listeners }
@@ -91,6 +100,11 @@ export class Connection implements InboxHandlers, IncomingContext {
     const input = typeof data === 'string' || data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer)
     this.owner.stats.wireBytesIn += typeof input === 'string' ? utf8Length(input) : input.length
     this.inbox.push(input)
+  }
+
+  /** The WebSocket closed with `code`. */
+  closed (code: number): void {
+    this.owner[kClosed](this, code)
   }
 
   /** Writes an encoded message to the socket (the session's outbox calls it, in order). */
@@ -153,10 +167,9 @@ export class Connection implements InboxHandlers, IncomingContext {
   }
 }
 
-/** Attaches the socket's handlers; returns the connection's session. The three closures share one small context. */
-function listen (connection: Connection, socket: WebSocketLike): Session {
+/** Attaches a connection with the WebSocket API's handler properties (two closures sharing one small context). */
+export function attachHandlers (connection: Connection, socket: WebSocketLike): void {
   socket.onmessage = (event) => { connection.message(event.data) }
-  socket.onclose = (event) => { connection.owner[kClosed](connection, event.code) }
+  socket.onclose = (event) => { connection.closed(event.code) }
   socket.onerror = ignoreError
-  return new Session(connection)
 }

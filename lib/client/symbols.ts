@@ -8,3 +8,5 @@ export const kReport = Symbol('fastify-wirebox.client.report')
 export const kProblem = Symbol('fastify-wirebox.client.problem')
 /** A connection's socket closed (`(connection, code) => void`). */
 export const kClosed = Symbol('fastify-wirebox.client.closed')
+/** The connection a `ws` socket belongs to, on the socket (the Node entry's listeners find it there). */
+export const kConnection = Symbol('fastify-wirebox.client.connection')

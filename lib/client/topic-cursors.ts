@@ -4,6 +4,8 @@
  * (PROTOCOL.md section 1, "Resume" and "Lost messages").
  */
 import type { SubscriptionAck } from '../../schemas/subscription.js'
+import { fewDelete, fewGet, fewHas, fewNames, fewSet } from './few-map.js'
+import type { FewMap } from './few-map.js'
 
 /**
  * Messages of a topic the client will never receive: `from` to `to`, in the topic's seq.
@@ -20,40 +22,40 @@ export interface TopicGap {
   reset: boolean
 }
 
-/** The client's topics and the last seq seen on each. */
+/** The client's topics and the last seq seen on each (a FewMap: most clients follow a few). */
 export class TopicCursors {
-  readonly #last = new Map<string, number | undefined>()
+  #last: FewMap<number | undefined>
 
   /** Topics subscribed to, to subscribe again after a reconnect. */
   topics (): string[] {
-    return [...this.#last.keys()]
+    return fewNames(this.#last)
   }
 
   /** Whether the client is subscribed to `topic`. */
   has (topic: string): boolean {
-    return this.#last.has(topic)
+    return fewHas(this.#last, topic)
   }
 
   /** The last seq received on `topic` (undefined before the first answer). */
   last (topic: string): number | undefined {
-    return this.#last.get(topic)
+    return fewGet(this.#last, topic)
   }
 
   /** Starts following `topic` (no seq known yet, unless it was followed already). */
   add (topic: string): void {
-    if (!this.#last.has(topic)) this.#last.set(topic, undefined)
+    if (!fewHas(this.#last, topic)) this.#last = fewSet(this.#last, topic, undefined)
   }
 
   /** Stops following `topic`. */
   remove (topic: string): void {
-    this.#last.delete(topic)
+    this.#last = fewDelete(this.#last, topic)
   }
 
   /** A topic message arrived: true when it is new (not at or below the last seq). */
   accept (topic: string, seq: number): boolean {
-    if (!this.#last.has(topic)) return true
-    if (seq <= (this.#last.get(topic) ?? 0)) return false
-    this.#last.set(topic, seq)
+    if (!fewHas(this.#last, topic)) return true
+    if (seq <= (fewGet(this.#last, topic) ?? 0)) return false
+    this.#last = fewSet(this.#last, topic, seq)
     return true
   }
 
@@ -63,15 +65,15 @@ export class TopicCursors {
    */
   answer (ack: SubscriptionAck, since: number | undefined, solicited: boolean): TopicGap | undefined {
     const { topic } = ack
-    if (!this.#last.has(topic)) return undefined
+    if (!fewHas(this.#last, topic)) return undefined
     if (solicited && since === undefined) {
-      this.#last.set(topic, ack.seq)
+      this.#last = fewSet(this.#last, topic, ack.seq)
       return undefined
     }
     if (ack.recovered !== false) return undefined
     const next = ack.first_seq ?? ack.seq + 1
-    const last = since ?? this.#last.get(topic) ?? 0
-    this.#last.set(topic, next - 1)
+    const last = since ?? fewGet(this.#last, topic) ?? 0
+    this.#last = fewSet(this.#last, topic, next - 1)
     const reset = last >= next
     if (!reset && next <= last + 1) return undefined
     return { topic, from: last + 1, to: reset ? undefined : next - 1, next, reset }
