@@ -79,3 +79,18 @@ test('every table of the process shares one Deadlines: a settled wait leaves not
   await until(() => deadlines.size === before)
   t.equal(deadlines.size, before)
 })
+
+test('a table emptied by its answers takes new waits (its map is made again), ids reused included', async (t) => {
+  const table = new PendingTable<string>()
+  for (let round = 0; round < 3; round++) {
+    const a = table.wait(1, 'a', 60_000, () => new Error('late'))
+    const b = table.wait(2, 'b', 60_000, () => new Error('late'))
+    t.equal(table.size, 2)
+    t.ok(table.resolve(2, `b${round}`))
+    t.ok(table.resolve(1, `a${round}`))
+    t.same(await Promise.all([a, b]), [`a${round}`, `b${round}`], `round ${round}: both answered`)
+    t.equal(table.size, 0)
+    t.equal(table.has(1), false)
+    t.equal(table.resolve(1, 'again'), false, 'an answered id is not awaited any more')
+  }
+})

@@ -9,6 +9,7 @@ import { attachHandlers, ignoreError } from './connection.js'
 import type { Connection } from './connection.js'
 import { kConnection } from './symbols.js'
 import { nodePlatform } from '../platform/node.js'
+import { coalesceWrites } from '../platform/coalesce-writes.js'
 import { validatePayload } from '../protocol.js'
 import type { ProtocolDefinition } from '../protocol.js'
 
@@ -33,8 +34,12 @@ export function attachWs (connection: Connection, socket: WebSocketLike): void {
 }
 
 function onWsMessage (this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+  // What this message sets off (the next request of a caller awaiting its reply, in a promise
+  // job) goes out with whatever the other messages of this chunk set off, in one write.
+  coalesceWrites(this, true)
   // As the WebSocket API has it: a text message is a string (ws checked its UTF-8).
-  (this as WsSocket)[kConnection].message(isBinary ? data : data.toString())
+  const connection = (this as WsSocket)[kConnection]
+  connection.message(isBinary ? data : data.toString())
 }
 
 function onWsClose (this: WebSocket, code: number): void {

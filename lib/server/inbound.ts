@@ -99,13 +99,16 @@ export class Inbound<P extends ProtocolDefinition> {
     }
     // Called here, inside this message's fair turn.
     let result: unknown
+    let thenable: boolean
     try {
       result = handler(envelope.payload as EventPayload<P, ClientEventName<P>>, this.#owner.context(envelope, message.flags))
+      // Inside the try: a `then` getter may throw.
+      thenable = isThenable(result)
     } catch (err) {
       return this.#owner.fail(err, ackWanted ? envelope.id : undefined, name)
     }
     // A synchronous handler: acknowledged in the same turn, nothing allocated for later.
-    if (!isThenable(result)) return this.#handled(ackWanted, envelope.id, name)
+    if (!thenable) return this.#handled(ackWanted, envelope.id, name)
     Promise.resolve(result).then(
       () => this.#handled(ackWanted, envelope.id, name),
       (err: unknown) => this.#owner.fail(err, ackWanted ? envelope.id : undefined, name))
@@ -137,13 +140,16 @@ export class Inbound<P extends ProtocolDefinition> {
     if (trace !== undefined) channels.requestStart.publish(trace)
     // Called here, inside this message's fair turn.
     let result: unknown
+    let thenable: boolean
     try {
       result = handler(envelope.payload as RequestPayload<P, RequestName<P>>, this.#owner.context(envelope, message.flags))
+      // Inside the try: a `then` getter may throw.
+      thenable = isThenable(result)
     } catch (err) {
       this.#inFlight--
       return this.#failed(err, id, name, started, trace)
     }
-    if (!isThenable(result)) {
+    if (!thenable) {
       // A synchronous handler: answered in the same turn, nothing allocated for later.
       this.#inFlight--
       return this.#answer(name, id, definition.response, result, started, trace)
@@ -163,7 +169,7 @@ export class Inbound<P extends ProtocolDefinition> {
       if (settle()) this.#failed(new errors.WIREBOX_ERR_REQUEST_TIMEOUT(name, o.requestTimeoutMs), id, name, started, trace)
     })
     try {
-      result.then((response) => {
+      (result as PromiseLike<unknown>).then((response) => {
         if (settle()) fairQueue.run(() => this.#answer(name, id, definition.response, response, started, trace), true)
       }, (err: unknown) => {
         if (settle()) this.#failed(err, id, name, started, trace)

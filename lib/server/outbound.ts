@@ -4,19 +4,15 @@
  * `drop` policy) or the connection is closed (`close`); reading from the client pauses until the
  * buffer drains, so a client that does not read cannot make the server answer more.
  */
-import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import type { EncodedMessage } from '../core/wire.js'
 import type { BackpressureOptions } from '../options.js'
 import type { Metrics } from '../metrics.js'
+import { coalesceWrites, flushCoalesced } from '../platform/coalesce-writes.js'
 import { channels } from './diagnostics.js'
 import type { MessageTrace } from './diagnostics.js'
 import { frameSenderOf, idle, wsFramesOf } from './ws-frames.js'
 import type { FrameSender } from './ws-frames.js'
-
-function uncork (tcp: Socket): void {
-  tcp.uncork()
-}
 
 const BINARY = Object.freeze({ binary: true })
 const TEXT = Object.freeze({ binary: false })
@@ -57,6 +53,9 @@ export class Outbound {
   get congested (): boolean {
     if (this.#owner.finished()) return false
     if (this.#socket.bufferedAmount <= this.#options.highWaterMark) return false
+    // Answers held back to be written together are not a client that does not read.
+    flushCoalesced(this.#socket)
+    if (this.#socket.bufferedAmount <= this.#options.highWaterMark) return false
     if (this.#options.policy === 'close') this.#owner.slowConsumer(this.#options.highWaterMark)
     return true
   }
@@ -86,16 +85,9 @@ export class Outbound {
     return true
   }
 
-  /**
-   * Writes made from now until the current operation ends (the next `process.nextTick`) reach the
-   * TCP socket together: the answers to every message ws reads from one chunk go out in one
-   * system call, not one each.
-   */
+  /** Writes until the current operation ends reach the TCP socket together (coalesce-writes.ts). */
   coalesce (): void {
-    const tcp = (this.#socket as unknown as { _socket?: Socket | null })._socket
-    if (tcp == null || tcp.writableCorked !== 0) return
-    tcp.cork()
-    process.nextTick(uncork, tcp)
+    coalesceWrites(this.#socket)
   }
 
   /** Runs `fn` once the send buffer has drained below half the high-water mark (never, if the connection closes first). */

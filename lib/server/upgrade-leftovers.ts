@@ -20,7 +20,9 @@ import type { FastifyRequest } from 'fastify'
  * listener and ws's closing of the socket cover; an application's own errorHandler is kept.
  */
 export function upgradeErrorListeners (socket: WebSocket, ownErrors: boolean): Function[] {
-  return ownErrors ? socket.listeners('error') : []
+  // @fastify/websocket adds its listener last, right before it calls the route: listeners the
+  // application added on the server's 'connection' event come before it and are kept.
+  return ownErrors ? socket.listeners('error').slice(-1) : []
 }
 
 /** Drops `listeners` (see upgradeErrorListeners) and detaches the upgrade's ServerResponse from the TCP socket. */

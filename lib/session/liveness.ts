@@ -6,7 +6,7 @@
 /**
  * When the peer was last heard from. A message only raises a flag (no clock read per message);
  * each check takes the flag as a sign of life at the time of the check. So silence is found
- * between two intervals and two intervals plus the checking period after the last message:
+ * between two intervals and two intervals plus two checking periods after the last message:
  * never early.
  */
 export class Liveness {

@@ -77,6 +77,8 @@ export class PendingTable<T> {
     const entry = this.#entries?.get(id)
     if (entry === undefined) return undefined
     this.#entries?.delete(id)
+    // An empty table is dropped: a connection that awaits nothing holds no Map (made again when needed).
+    if (this.#entries?.size === 0) this.#entries = undefined
     deadlines.delete(entry)
     return entry
   }

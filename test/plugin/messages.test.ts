@@ -1,5 +1,7 @@
 import { test } from 'tap'
-import { buildApp } from './fixture.js'
+import Fastify from 'fastify'
+import wirebox from '../../lib/index.js'
+import { buildApp, testProtocol } from './fixture.js'
 import { TestClient, MessageType, Flag, shutdown, listen } from './test-client.js'
 import type { ErrorPayload } from '../../lib/index.js'
 
@@ -114,4 +116,21 @@ test('PING is answered with PONG', async (t) => {
   await client.send(MessageType.PING, { event_type: 'ping', id: 9 })
   const pong = await client.next((m) => m.type === MessageType.PONG)
   t.equal(pong.envelope?.id, 9)
+})
+
+test('a handler result whose `then` getter throws is answered with an ERROR and frees its in-flight slot', async (t) => {
+  const app = Fastify({ logger: false })
+  await app.register(wirebox, { heartbeatIntervalMs: 0, maxInFlight: 1 })
+  app.wirebox('/ws', { protocol: testProtocol }, (conn) => {
+    conn.handle('fail.internal', () => ({ get then () { throw new Error('getter') } }) as never)
+    conn.handle('math.add', ({ a, b }) => ({ sum: a + b }))
+  })
+  const base = await listen(app)
+  t.teardown(() => shutdown(app))
+  const client = await TestClient.connect(`${base}/ws?encoding=messagepack`)
+  await client.ready()
+  t.equal((await client.request('fail.internal', {})).type, MessageType.ERROR, 'answered with an ERROR')
+  const next = await client.request('math.add', { a: 1, b: 1 })
+  t.equal(next.type, MessageType.RESPONSE, 'the next request is not refused as one too many')
+  t.same(next.envelope?.payload, { sum: 2 })
 })

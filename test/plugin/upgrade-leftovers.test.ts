@@ -10,6 +10,7 @@ import { runInNewContext } from 'node:vm'
 import { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { WebSocket } from 'ws'
 import wirebox from '../../lib/index.js'
 import { testProtocol } from './fixture.js'
 import { TestClient, listen, shutdown } from './test-client.js'
@@ -84,4 +85,21 @@ test('a socket error is logged with the request\'s log bindings and closes that 
   t.match((logged.err as { message?: string } | undefined)?.message, /RSV2 and RSV3 must be clear/)
   t.equal(lines.filter((l) => l.msg === 'wirebox: socket error').length, 1)
   t.same((await good.request('math.add', { a: 2, b: 3 })).envelope?.payload, { sum: 5 }, 'the other connection is served')
+})
+
+test('an error listener the application put on the WebSocket is kept', async (t) => {
+  const app = Fastify({ logger: false })
+  await app.register(wirebox, { heartbeatIntervalMs: 0 })
+  const mine = (): void => {}
+  app.websocketServer.on('connection', (ws: WebSocket) => { ws.on('error', mine) })
+  let socket: WebSocket | undefined
+  app.wirebox('/ws', { protocol: testProtocol }, (conn) => { socket = conn.socket })
+  const base = await listen(app)
+  t.teardown(() => shutdown(app))
+  const client = await TestClient.connect(`${base}/ws?encoding=messagepack`)
+  await client.ready()
+  await until(() => socket !== undefined)
+  const listeners = (socket as WebSocket).listeners('error')
+  t.ok(listeners.includes(mine), 'the application\'s listener is still there')
+  t.equal(listeners.length, 2, 'beside the connection\'s own; @fastify/websocket\'s is gone')
 })
