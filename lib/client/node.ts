@@ -33,10 +33,22 @@ export function attachWs (connection: Connection, socket: WebSocketLike): void {
   ws.on('error', ignoreError)
 }
 
+// The socket whose chunk is being read in this tick (reset at the next tick).
+let reading: WebSocket | undefined
+function readDone (): void {
+  reading = undefined
+}
+
 function onWsMessage (this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
-  // What this message sets off (the next request of a caller awaiting its reply, in a promise
-  // job) goes out with whatever the other messages of this chunk set off, in one write.
-  coalesceWrites(this, true)
+  // From the second message of a chunk on, what the messages set off (the next request of a
+  // caller awaiting its reply, in a promise job) goes out together, in one write. A lone reply's
+  // next request is written at once.
+  if (reading === this) {
+    coalesceWrites(this, true)
+  } else {
+    if (reading === undefined) process.nextTick(readDone)
+    reading = this
+  }
   // As the WebSocket API has it: a text message is a string (ws checked its UTF-8).
   const connection = (this as WsSocket)[kConnection]
   connection.message(isBinary ? data : data.toString())

@@ -109,6 +109,10 @@ test('a Node client: the requests that replies read in one chunk set off go out 
   t.ok(secondWave.length < N, `in fewer writes than requests (${secondWave.length} for ${N})`)
   await new Promise((resolve) => setImmediate(resolve))
   t.equal(tcp.writableCorked, 0, 'the socket is not left corked past the poll phase')
+
+  // A lone reply: what it sets off is written at once, not held for the poll phase.
+  t.same(await client.request('math.add', { a: 1, b: 1 }), { sum: 2 })
+  t.equal(tcp.writableCorked, 0, 'not corked after a reply that came alone')
 })
 
 // Answers held back to be written together are not a client that does not read: back-pressure
