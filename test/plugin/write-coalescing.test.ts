@@ -19,6 +19,17 @@ import { until } from '../helpers.js'
 
 const tcpOf = (ws: unknown): Socket => (ws as { _socket: Socket })._socket
 
+/** Counts what `tcp` hands to the system: an entry per _write or _writev call, its number of chunks. */
+function countWrites (socket: Socket): number[] {
+  const tcp = socket as Socket & { _write: (...a: unknown[]) => void, _writev?: (...a: unknown[]) => void }
+  const calls: number[] = []
+  const write = tcp._write.bind(tcp)
+  const writev = tcp._writev?.bind(tcp)
+  tcp._write = (...args: unknown[]) => { calls.push(1); write(...args) }
+  if (writev !== undefined) tcp._writev = (chunks: unknown, cb: unknown) => { calls.push((chunks as unknown[]).length); writev(chunks, cb) }
+  return calls
+}
+
 test('requests read in one chunk are answered in one write, in order', async (t) => {
   const app = Fastify({ logger: false })
   await app.register(wirebox, { heartbeatIntervalMs: 0 })
@@ -33,13 +44,8 @@ test('requests read in one chunk are answered in one write, in order', async (t)
   await client.ready()
   await until(() => server !== undefined)
 
-  // Count what the server's TCP socket hands to the system: one call per _write or _writev.
-  const tcp = tcpOf((server as WireboxConnection).socket) as Socket & { _write: (...a: unknown[]) => void, _writev?: (...a: unknown[]) => void }
-  const calls: number[] = []
-  const write = tcp._write.bind(tcp)
-  const writev = tcp._writev?.bind(tcp)
-  tcp._write = (...args: unknown[]) => { calls.push(1); write(...args) }
-  if (writev !== undefined) tcp._writev = (chunks: unknown, cb: unknown) => { calls.push((chunks as unknown[]).length); writev(chunks, cb) }
+  const tcp = tcpOf((server as WireboxConnection).socket)
+  const calls = countWrites(tcp)
 
   // Eight requests in one TCP write from the client, so the server reads them in one chunk.
   const N = 8
@@ -81,12 +87,8 @@ test('a Node client: the requests that replies read in one chunk set off go out 
   const client = createClient(`${base}/ws`, { protocol: testProtocol, encoding: 'messagepack', compression: 'none', reconnect: false, WebSocket: Tracked as unknown as WebSocketClass })
   t.teardown(() => client.close())
   await client.ready()
-  const tcp = tcpOf(made[0]) as Socket & { _write: (...a: unknown[]) => void, _writev?: (...a: unknown[]) => void }
-  const calls: number[] = []
-  const write = tcp._write.bind(tcp)
-  const writev = tcp._writev?.bind(tcp)
-  tcp._write = (...args: unknown[]) => { calls.push(1); write(...args) }
-  if (writev !== undefined) tcp._writev = (chunks: unknown, cb: unknown) => { calls.push((chunks as unknown[]).length); writev(chunks, cb) }
+  const tcp = tcpOf(made[0])
+  const calls = countWrites(tcp)
 
   // A first wave sent in one write (so the server reads it in one chunk and answers in one),
   // each reply setting off a second request.
