@@ -12,7 +12,7 @@ import { listen } from './plugin/test-client.js'
 import { attachWs, createClient, isWireboxError, WireboxRemoteError } from '../lib/client/node.js'
 import type { WebSocketLike, WireboxClient } from '../lib/client/node.js'
 import type { Connection } from '../lib/client/connection.js'
-import { FEW } from '../lib/client/few-map.js'
+import { FEW } from '../lib/session/few-map.js'
 import { until } from './helpers.js'
 
 type P = typeof testProtocol

@@ -1,8 +1,8 @@
 /** The client's listeners: events by name, state changes, errors, topic gaps. */
 import type { ClientState, EventMeta } from './types.js'
 import type { TopicGap } from './topic-cursors.js'
-import { fewDelete, fewGet, fewSet } from './few-map.js'
-import type { FewMap } from './few-map.js'
+import { fewDelete, fewGet, fewSet } from '../session/few-map.js'
+import type { FewMap } from '../session/few-map.js'
 
 type Listener = (payload: unknown, meta: EventMeta) => void | Promise<void>
 

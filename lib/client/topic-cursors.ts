@@ -4,8 +4,8 @@
  * (PROTOCOL.md section 1, "Resume" and "Lost messages").
  */
 import type { SubscriptionAck } from '../../schemas/subscription.js'
-import { fewDelete, fewGet, fewHas, fewNames, fewSet } from './few-map.js'
-import type { FewMap } from './few-map.js'
+import { fewDelete, fewGet, fewHas, fewNames, fewSet } from '../session/few-map.js'
+import type { FewMap } from '../session/few-map.js'
 
 /**
  * Messages of a topic the client will never receive: `from` to `to`, in the topic's seq.

@@ -113,9 +113,14 @@ implements InboxHandlers, InboundOwner<P>, OutboundOwner, Ticking {
     return this.#closed
   }
 
-  /** Topics this connection is subscribed to, if it ever subscribed. */
-  get topics (): ReadonlySet<string> | undefined {
-    return this.#topics?.topics
+  /** Topics this connection is subscribed to, in the order subscribed. */
+  get topics (): string[] {
+    return this.#topics?.topics() ?? []
+  }
+
+  /** Unsubscribes from `topic`; whether it was subscribed (a connection that never subscribed was not). */
+  unsubscribe (topic: string): boolean {
+    return this.#topics?.remove(topic) ?? false
   }
 
   /** True once closed or closing: nothing more is written. */

@@ -24,8 +24,6 @@ import type { EventHandler, RequestHandler, RouteContext, SendOptions } from './
 
 export type { EventHandler, HandlerContext, RequestHandler, RouteContext, SendOptions } from './types.js'
 
-const NO_TOPICS: ReadonlySet<string> = new Set()
-
 /** A client connected to a wirebox route. */
 export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition> {
   /** The underlying WebSocket. */
@@ -101,9 +99,9 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
     return this.#core.closed
   }
 
-  /** Topics this connection is subscribed to. */
+  /** Topics this connection is subscribed to, in the order subscribed: a snapshot, made at each call. */
   get subscriptions (): ReadonlySet<string> {
-    return this.#core.topics ?? NO_TOPICS
+    return new Set(this.#core.topics)
   }
 
   /**
@@ -138,7 +136,7 @@ export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition
 
   /** Unsubscribes from a topic; returns whether it was subscribed. */
   unsubscribe (topic: string): boolean {
-    return this.#core.topics === undefined ? false : this.#core.subscriptions().remove(topic)
+    return this.#core.unsubscribe(topic)
   }
 
   /** Closes the connection. */

@@ -15,6 +15,8 @@ import { validatePayload } from '../protocol.js'
 import type { MessageFields } from '../session/session.js'
 import type { TopicSubscriber } from '../topics/registry.js'
 import { topicProblem } from '../topics/topic-name.js'
+import { fewDelete, fewHas, fewNames, fewSet, fewSize } from '../session/few-map.js'
+import type { FewMap } from '../session/few-map.js'
 import { clip } from './bounded-log.js'
 import type { RouteContext } from './types.js'
 import type { WireboxConnection } from './connection.js'
@@ -41,8 +43,8 @@ export interface SubscriptionsOwner {
  * registry holds): its methods, not closures made per connection.
  */
 export class ClientSubscriptions implements TopicSubscriber {
-  /** Topics the connection is subscribed to. */
-  readonly topics = new Set<string>()
+  // Topics the connection is subscribed to (flat while few: most connections follow one or two).
+  #topics: FewMap<true>
   readonly #owner: SubscriptionsOwner
   // The last SUBSCRIBE or UNSUBSCRIBE not yet done (undefined when none is), and how many are.
   #ops: Promise<void> | undefined
@@ -50,6 +52,11 @@ export class ClientSubscriptions implements TopicSubscriber {
 
   constructor (owner: SubscriptionsOwner) {
     this.#owner = owner
+  }
+
+  /** Topics the connection is subscribed to, in the order subscribed. */
+  topics (): string[] {
+    return fewNames(this.#topics)
   }
 
   /** TopicSubscriber: the shared encoder of the connection's variant. */
@@ -122,21 +129,21 @@ export class ClientSubscriptions implements TopicSubscriber {
   /** Subscribes on the server's behalf; resolves to the topic's seq. */
   async add (topic: string): Promise<number> {
     const subscribed = await this.#owner.route.topics.subscribe(topic, this)
-    this.topics.add(topic)
+    this.#topics = fewSet(this.#topics, topic, true)
     subscribed.start()
     return subscribed.seq
   }
 
   /** Unsubscribes; returns whether it was subscribed. */
   remove (topic: string): boolean {
-    this.topics.delete(topic)
+    this.#topics = fewDelete(this.#topics, topic)
     return this.#owner.route.topics.unsubscribe(topic, this)
   }
 
   /** Forgets every subscription (the connection closed). */
   clear (): void {
-    this.#owner.route.topics.removeEverywhere(this, this.topics)
-    this.topics.clear()
+    this.#owner.route.topics.removeEverywhere(this, fewNames(this.#topics))
+    this.#topics = undefined
   }
 
   async #unsubscribe (topic: string, id: number | undefined): Promise<void> {
@@ -148,7 +155,7 @@ export class ClientSubscriptions implements TopicSubscriber {
 
   async #subscribe (topic: string, since: number | undefined, id: number | undefined): Promise<void> {
     const max = this.#owner.route.options.maxSubscriptions
-    if (!this.topics.has(topic) && this.topics.size >= max) throw new errors.WIREBOX_ERR_TOO_MANY_SUBSCRIPTIONS(max)
+    if (!fewHas(this.#topics, topic) && fewSize(this.#topics) >= max) throw new errors.WIREBOX_ERR_TOO_MANY_SUBSCRIPTIONS(max)
     const authorize = this.#owner.route.authorizeSubscribe
     // A hook that throws synchronously is caught like one that rejects.
     const allowed = authorize === undefined ? true : await authorize(topic, this.#owner.connection)
@@ -159,7 +166,7 @@ export class ClientSubscriptions implements TopicSubscriber {
       this.#owner.route.topics.unsubscribe(topic, this)
       return
     }
-    this.topics.add(topic)
+    this.#topics = fewSet(this.#topics, topic, true)
     const { seq, recovered, first_seq: firstSeq } = subscribed
     // The ACK is written before any replayed or live message of the topic.
     await this.#owner.sendControl(MessageType.SUBSCRIPTION_ACK, {

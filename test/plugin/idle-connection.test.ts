@@ -101,3 +101,34 @@ test('handlers go by the route\'s slots: each event and request reaches its own,
   }
   t.same(seen, ['chat hi', 'bulk 3'], 'each event reached its own handler; one without a handler is only acknowledged')
 })
+
+test('a connection\'s topics, flat while few and a map beyond: in the order subscribed, each reached, each removed', async (t) => {
+  const app = Fastify({ logger: false })
+  await app.register(wirebox, { heartbeatIntervalMs: 0 })
+  const conns: Connection[] = []
+  app.wirebox('/ws', { protocol: testProtocol }, (conn) => { conns.push(conn) })
+  const base = await listen(app)
+  t.teardown(() => shutdown(app))
+  const a = await TestClient.connect(`${base}/ws?encoding=messagepack`)
+  await a.ready()
+  await until(() => conns.length === 1)
+  const conn = conns[0] as Connection
+  const names = Array.from({ length: 11 }, (_, i) => `t${i}`)
+  for (const [i, name] of names.entries()) {
+    await conn.subscribe(name)
+    t.same([...conn.subscriptions], names.slice(0, i + 1), `${i + 1} topics, in order`)
+  }
+  await conn.subscribe('t3')
+  t.same([...conn.subscriptions], names, 'subscribing again adds nothing')
+  for (const name of names) await app.wirebox.publish(name, 'server.notice', { text: name })
+  await until(() => a.ofType(MessageType.EVENT).length === names.length)
+  t.same(a.ofType(MessageType.EVENT).map((m) => m.envelope?.topic), names, 'every topic reaches the connection')
+  t.equal(conn.unsubscribe('t10'), true)
+  t.equal(conn.unsubscribe('t10'), false, 'not twice')
+  t.same([...conn.subscriptions], names.slice(0, 10))
+  for (const name of names.slice(0, 10)) t.equal(conn.unsubscribe(name), true)
+  t.same([...conn.subscriptions], [], 'none left')
+  t.equal(app.wirebox.subscriberCount('t0'), 0, 'and the topics know it')
+  await conn.subscribe('again')
+  t.same([...conn.subscriptions], ['again'], 'subscribing after all were removed')
+})

@@ -1,6 +1,6 @@
 import { test } from 'tap'
-import { FEW, fewDelete, fewGet, fewHas, fewNames, fewSet } from '../lib/client/few-map.js'
-import type { FewMap } from '../lib/client/few-map.js'
+import { FEW, fewDelete, fewGet, fewHas, fewNames, fewSet } from '../lib/session/few-map.js'
+import type { FewMap } from '../lib/session/few-map.js'
 
 test('a few names in a flat array, more in a Map: the same answers, in the order added', async (t) => {
   let map: FewMap<number[]>

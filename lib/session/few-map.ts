@@ -1,8 +1,8 @@
 /**
- * A map from names to values for the few names a client usually has (the events it listens to,
- * the topics it follows): a flat array `[name, value, name, value, ...]` while there are at most
- * FEW names, a Map beyond. One name then costs 64 bytes of heap where a Map costs 184, on every
- * client; a lookup compares at most FEW names. Names keep the order they were added in, either
+ * A map from names to values for the few names a connection usually has (the events a client
+ * listens to, the topics either end follows): a flat array `[name, value, name, value, ...]`
+ * while there are at most FEW names, a Map beyond. One name then costs 64 bytes of heap where a
+ * Map costs 184 (a Set 152), on every connection; a lookup compares at most FEW names. Names keep the order they were added in, either
  * way. The functions that change it return the map to keep (another one when it grows).
  */
 
@@ -57,6 +57,12 @@ export function fewDelete<V> (map: FewMap<V>, name: string): FewMap<V> {
   if (i < 0) return map
   if (map.length === 2) return undefined
   return map.slice(0, i).concat(map.slice(i + 2))
+}
+
+/** How many names the map holds. */
+export function fewSize<V> (map: FewMap<V>): number {
+  if (map === undefined) return 0
+  return map instanceof Map ? map.size : map.length / 2
 }
 
 /** The names, in the order they were added. */
