@@ -129,6 +129,11 @@ export class ClientSubscriptions implements TopicSubscriber {
   /** Subscribes on the server's behalf; resolves to the topic's seq. */
   async add (topic: string): Promise<number> {
     const subscribed = await this.#owner.route.topics.subscribe(topic, this)
+    if (this.#owner.closed) {
+      // Closed while the broker answered: the connection's topics were already forgotten.
+      this.#owner.route.topics.unsubscribe(topic, this)
+      return subscribed.seq
+    }
     this.#topics = fewSet(this.#topics, topic, true)
     subscribed.start()
     return subscribed.seq

@@ -7,8 +7,8 @@
  */
 import { test } from 'tap'
 import Fastify from 'fastify'
-import wirebox, { errors } from '../../lib/index.js'
-import type { ErrorPayload, Protocol, WireboxConnection } from '../../lib/index.js'
+import wirebox, { errors, memoryBroker } from '../../lib/index.js'
+import type { Broker, ErrorPayload, Protocol, WireboxConnection } from '../../lib/index.js'
 import { testProtocol } from './fixture.js'
 import { TestClient, MessageType, Flag, listen, shutdown } from './test-client.js'
 import { until } from '../helpers.js'
@@ -131,4 +131,33 @@ test('a connection\'s topics, flat while few and a map beyond: in the order subs
   t.equal(app.wirebox.subscriberCount('t0'), 0, 'and the topics know it')
   await conn.subscribe('again')
   t.same([...conn.subscriptions], ['again'], 'subscribing after all were removed')
+})
+
+test('a server-side subscribe still waiting for the broker when the connection closes leaves no subscriber behind', async (t) => {
+  const inner = memoryBroker()
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  // A broker that is slow to listen to a new topic.
+  const slow: Broker = Object.assign(Object.create(inner) as Broker, {
+    listen: async (topic: string) => { await gate; await inner.listen(topic) }
+  })
+  const app = Fastify({ logger: false })
+  await app.register(wirebox, { heartbeatIntervalMs: 0, broker: slow })
+  let subscribing: Promise<number> | undefined
+  let conn: Connection | undefined
+  app.wirebox('/ws', { protocol: testProtocol }, (c) => {
+    conn = c
+    subscribing = c.subscribe('slow')
+  })
+  const base = await listen(app)
+  t.teardown(() => shutdown(app))
+  const a = await TestClient.connect(`${base}/ws?encoding=messagepack`)
+  await a.ready()
+  await until(() => subscribing !== undefined)
+  a.ws.terminate()
+  await until(() => conn?.closed === true)
+  release()
+  t.equal(await subscribing, 0, 'the subscribe resolves')
+  t.equal(app.wirebox.subscriberCount('slow'), 0, 'no subscriber left for the closed connection')
+  t.same([...(conn as Connection).subscriptions], [])
 })
