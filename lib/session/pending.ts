@@ -74,11 +74,12 @@ export class PendingTable<T> {
   }
 
   #take (id: number): Entry<T> | undefined {
-    const entry = this.#entries?.get(id)
-    if (entry === undefined) return undefined
-    this.#entries?.delete(id)
+    const entries = this.#entries
+    const entry = entries?.get(id)
+    if (entries === undefined || entry === undefined) return undefined
+    entries.delete(id)
     // An empty table is dropped: a connection that awaits nothing holds no Map (made again when needed).
-    if (this.#entries?.size === 0) this.#entries = undefined
+    if (entries.size === 0) this.#entries = undefined
     deadlines.delete(entry)
     return entry
   }
