@@ -1,7 +1,7 @@
 /** A synthetic ECG: a heartbeat-like waveform at 250 Hz, deterministic per patient and sample. */
 
-/** Samples per second. */
-export const SAMPLING_RATE = 250
+/** Samples per second, typed as the literal (an object keeps it): the protocol's `sampling_rate` is `Type.Literal(250)`. */
+export const SAMPLING_RATE: 250 = 250
 
 function hash (text: string): number {
   let h = 2166136261

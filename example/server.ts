@@ -91,19 +91,23 @@ export async function buildServer (options: EcgServerOptions = {}): Promise<Fast
     authorizeSubscribe: (topic) => {
       const match = TOPIC.exec(topic)
       return match !== null && startStream(match[1] as string)
+    },
+    // Declared once for the route: every connection shares them.
+    handle: {
+      'ecg.history': ({ patient_id, samples: count }) => {
+        const now = Math.floor(((Date.now() - started) / 1000) * SAMPLING_RATE)
+        return { patient_id, sampling_rate: SAMPLING_RATE, signal: samples(patient_id, Math.max(now, count), count) }
+      },
+      'ecg.annotate': async ({ patient_id, note }) => {
+        await ecg.publish(`ecg/${patient_id}`, 'ecg.annotation', { patient_id, note })
+        return { ok: true as const }
+      }
+    },
+    on: {
+      'anomaly.seen': ({ patient_id, seq }, { connection }) => {
+        app.log.info({ patient_id, seq, session: connection.id }, 'anomaly alert seen')
+      }
     }
-  }, (connection) => {
-    connection.handle('ecg.history', ({ patient_id, samples: count }) => {
-      const now = Math.floor(((Date.now() - started) / 1000) * SAMPLING_RATE)
-      return { patient_id, sampling_rate: SAMPLING_RATE, signal: samples(patient_id, Math.max(now, count), count) }
-    })
-    connection.handle('ecg.annotate', async ({ patient_id, note }) => {
-      await ecg.publish(`ecg/${patient_id}`, 'ecg.annotation', { patient_id, note })
-      return { ok: true as const }
-    })
-    connection.on('anomaly.seen', ({ patient_id, seq }) => {
-      app.log.info({ patient_id, seq, session: connection.id }, 'anomaly alert seen')
-    })
   })
   return app
 }

@@ -21,7 +21,8 @@ import { protocolTables } from './protocol.js'
 import type { Protocol, ProtocolDefinition, ProtocolTables } from './protocol.js'
 import { WireboxConnection } from './server/connection.js'
 import type { RouteContext } from './server/connection.js'
-import { handlerSlots } from './server/inbound.js'
+import type { RouteHandlers } from './server/connection.js'
+import { handlerSlots, routeHandlers } from './server/inbound.js'
 import { releaseUpgradeLeftovers, upgradeErrorListeners } from './server/upgrade-leftovers.js'
 import { negotiate, parseSubprotocols } from './negotiation.js'
 import type { Negotiated } from './negotiation.js'
@@ -42,16 +43,19 @@ import { WS_HEADER_ROOM } from './server/ws-frames.js'
 /** Sets up each new connection of a route: register handlers, subscribe, keep state. */
 export type ConnectionSetup<P extends ProtocolDefinition> = (connection: WireboxConnection<P>, request: FastifyRequest) => void | Promise<void>
 
-/** Route options with the subscription hook. */
-export interface WireboxRoute<P extends ProtocolDefinition> extends WireboxRouteOptions<P> {
+/** Route options with the subscription hook and the route's own handlers (`handle`, `on`). */
+export interface WireboxRoute<P extends ProtocolDefinition> extends WireboxRouteOptions<P>, RouteHandlers<P> {
   /** Decides whether a client may SUBSCRIBE to a topic (default: allowed). Refusal: 0x203. */
   authorizeSubscribe?: (topic: string, connection: WireboxConnection<P>) => boolean | Promise<boolean>
 }
 
 /** `fastify.wirebox`: declares routes; has `publisher`, `publish`, `metrics` and `connections`. */
 export interface WireboxDecorator {
-  /** Declares a route; returns the publisher of its protocol's server events. */
-  <P extends ProtocolDefinition>(path: string, options: WireboxRoute<P>, setup: ConnectionSetup<P>): Publisher<Protocol<P>>
+  /**
+   * Declares a route; returns the publisher of its protocol's server events. `setup` (optional)
+   * runs for each new connection: what needs the connection or its request goes there.
+   */
+  <P extends ProtocolDefinition>(path: string, options: WireboxRoute<P>, setup?: ConnectionSetup<P>): Publisher<Protocol<P>>
   /** A publisher typed by `protocol`: only its server events, with their payload types. */
   publisher<P extends ProtocolDefinition> (protocol: P): Publisher<P>
   /**
@@ -121,14 +125,18 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
     return await topics.publish(topic, event, payload, publishOptions)
   }
 
-  function route<P extends ProtocolDefinition> (this: FastifyInstance, path: string, routeOptions: WireboxRoute<P>, setup: ConnectionSetup<P>): Publisher<Protocol<P>> {
-    const { authorizeSubscribe, ...rest } = routeOptions
+  function route<P extends ProtocolDefinition> (this: FastifyInstance, path: string, routeOptions: WireboxRoute<P>, setup?: ConnectionSetup<P>): Publisher<Protocol<P>> {
+    const { authorizeSubscribe, handle, on, ...rest } = routeOptions
     checkRouteOptions(rest)
     if (authorizeSubscribe !== undefined && typeof authorizeSubscribe !== 'function') {
       throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route options', '/authorizeSubscribe must be a function')
     }
-    if (typeof setup !== 'function') throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', 'the setup argument must be a function')
+    if (setup !== undefined && typeof setup !== 'function') throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', 'the setup argument must be a function')
     if (pluginMetrics.routes.has(path)) throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route', `${path} is already declared`)
+    // Checked before anything is declared: a refused route leaves nothing behind.
+    const tables = protocolTables(routeOptions.protocol)
+    const slots = handlerSlots(tables)
+    const handlers = routeHandlers(tables, slots, handle, on)
     const { schemaRoutes, ...shared } = rest
     let resolved = resolveOptions(options, shared)
     // msgpack-compact needs the protocol's layout, compiled once for the route.
@@ -158,12 +166,12 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
       partialBudget,
       layout
     })
-    const tables = protocolTables(routeOptions.protocol)
     const context: RouteContext = {
       path,
       options: resolved,
       ...tables,
-      handlerSlots: handlerSlots(tables),
+      handlerSlots: slots,
+      handlers,
       validateOutgoing: resolved.validateOutgoing,
       metrics,
       topics,
@@ -253,6 +261,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
         connections.add(connection as unknown as WireboxConnection)
         request.log.debug({ session: connection.id, ...negotiation.negotiated }, 'wirebox: negotiated')
         connection.sendNegotiation(negotiation.negotiated)
+        if (setup === undefined) return
         Promise.resolve()
           .then(() => setup(connection, request))
           .catch((err: unknown) => {

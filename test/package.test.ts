@@ -73,9 +73,13 @@ await app.register(wirebox, { maxMessageSize: 16 * 1024 * 1024 })
 const registry = new Registry()
 await app.register(wireboxMetrics, { registry })
 const seen: number[] = []
-const ecg = app.wirebox('/ws', { protocol, compression: { threshold: 2048 } }, async (conn) => {
-  conn.handle('ecg.history', async ({ patient_id, samples }) => ({ patient_id, signal: Array.from({ length: samples }, (_, i) => i / 2) }))
-  conn.on('anomaly.seen', ({ seq }) => { seen.push(seq) })
+const ecg = app.wirebox('/ws', {
+  protocol,
+  compression: { threshold: 2048 },
+  handle: { 'ecg.history': async ({ patient_id, samples }) => ({ patient_id, signal: Array.from({ length: samples }, (_, i) => i / 2) }) },
+  on: { 'anomaly.seen': ({ seq }) => { seen.push(seq) } }
+}, async (conn, request) => {
+  if (request.query === undefined) conn.close()
 })
 const address = await app.listen({ host: '127.0.0.1', port: 0 })
 

@@ -22,7 +22,7 @@ import { channels } from './diagnostics.js'
 import type { ConnectionOpenMessage } from './diagnostics.js'
 import type { EventHandler, RequestHandler, RouteContext, SendOptions } from './types.js'
 
-export type { EventHandler, HandlerContext, RequestHandler, RouteContext, SendOptions } from './types.js'
+export type { EventHandler, HandlerContext, RequestHandler, RouteContext, RouteHandlers, SendOptions } from './types.js'
 
 /** A client connected to a wirebox route. */
 export class WireboxConnection<P extends ProtocolDefinition = ProtocolDefinition> {

@@ -52,6 +52,28 @@ export function handlerSlots (tables: ProtocolTables): HandlerSlots {
 
 type AnyHandler<P extends ProtocolDefinition> = EventHandler<P, ClientEventName<P>> | RequestHandler<P, RequestName<P>>
 
+/**
+ * A route's own handlers (route options `handle` and `on`) by slot, checked once when the route
+ * is declared: a name the protocol does not have (or, for `on`, an event clients may not send) is
+ * refused with the error `handle` / `on` on a connection would throw; a handler must be a function.
+ */
+export function routeHandlers (tables: ProtocolTables, slots: HandlerSlots, handle: unknown, on: unknown): ReadonlyArray<unknown> {
+  const handlers = new Array<unknown>(slots.size)
+  for (const [option, given] of [['handle', handle], ['on', on]] as const) {
+    if (given === undefined) continue
+    if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+      throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route options', `/${option} must be an object of handlers by name`)
+    }
+    for (const [name, handler] of Object.entries(given)) {
+      if (typeof handler !== 'function') throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route options', `/${option}/${name} must be a function`)
+      const slot = option === 'handle' ? slots.requests.get(name) : slots.events.get(name)
+      if (slot === undefined) throw option === 'handle' ? new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', name) : eventProblem(tables, 'client', name) as WireboxError
+      handlers[slot] = handler
+    }
+  }
+  return Object.freeze(handlers)
+}
+
 /** One connection's handlers and requests in flight. */
 export class Inbound<P extends ProtocolDefinition> {
   readonly #route: RouteContext
@@ -92,7 +114,7 @@ export class Inbound<P extends ProtocolDefinition> {
     if (schema === undefined) return this.#owner.fail(eventProblem(this.#route, 'client', name), envelope.id)
     const invalid = validatePayload(schema, envelope.payload, name)
     if (invalid !== undefined) return this.#owner.fail(invalid, envelope.id)
-    const handler = this.#handlers?.[this.#route.handlerSlots.events.get(name) as number] as EventHandler<P, ClientEventName<P>> | undefined
+    const handler = this.#handler(this.#route.handlerSlots.events.get(name) as number) as EventHandler<P, ClientEventName<P>> | undefined
     if (handler === undefined) {
       this.#owner.log.debug({ event_type: name }, 'wirebox: no handler for this event')
       return this.#handled(ackWanted, envelope.id, name)
@@ -129,7 +151,7 @@ export class Inbound<P extends ProtocolDefinition> {
     if (definition === undefined) return this.#owner.fail(unknownRequest(name), id)
     const invalid = validatePayload(definition.payload, envelope.payload, name)
     if (invalid !== undefined) return this.#owner.fail(invalid, id)
-    const handler = this.#handlers?.[this.#route.handlerSlots.requests.get(name) as number] as RequestHandler<P, RequestName<P>> | undefined
+    const handler = this.#handler(this.#route.handlerSlots.requests.get(name) as number) as RequestHandler<P, RequestName<P>> | undefined
     if (handler === undefined) return this.#owner.fail(new Error(`no handler registered for request "${name}"`), id, name)
     if (this.#inFlight >= o.maxInFlight) return this.#owner.fail(new errors.WIREBOX_ERR_TOO_MANY_REQUESTS(o.maxInFlight), id)
     this.#inFlight++
@@ -194,6 +216,11 @@ export class Inbound<P extends ProtocolDefinition> {
   #failed (err: unknown, id: number, name: string, started: number, trace: RequestTrace | undefined): void {
     if (trace !== undefined) channels.requestError.publish({ ...trace, durationMs: performance.now() - started, error: err })
     this.#owner.fail(err, id, name)
+  }
+
+  /** The connection's own handler of a slot, else the route's. */
+  #handler (slot: number): unknown {
+    return this.#handlers?.[slot] ?? this.#route.handlers[slot]
   }
 
   #set (slot: number, handler: AnyHandler<P>): void {

@@ -26,6 +26,8 @@ export interface RouteContext extends ProtocolTables {
   readonly partialBudget: PartialBudget
   /** Where each client event's and request's handler goes in a connection's handler array. */
   readonly handlerSlots: HandlerSlots
+  /** The route's own handlers (option `handle` and `on`), by the same slots: shared by every connection. */
+  readonly handlers: ReadonlyArray<unknown>
   /** The protocol's msgpack-compact layout, when the route allows that encoding. */
   readonly layout: CompactLayout | undefined
   /** The shared encoder of a variant (encode once for every socket of it). */
@@ -57,6 +59,18 @@ export type EventHandler<P extends ProtocolDefinition, K extends ClientEventName
 /** Answers one request from the client. */
 export type RequestHandler<P extends ProtocolDefinition, K extends RequestName<P>> =
   (payload: RequestPayload<P, K>, context: HandlerContext<P>) => ResponsePayload<P, K> | Promise<ResponsePayload<P, K>>
+
+/**
+ * Handlers declared once for a route and shared by every connection: no closure per connection
+ * (the connection is `context.connection`). A handler a connection registers itself, in its
+ * setup, takes the place of the route's for that connection.
+ */
+export interface RouteHandlers<P extends ProtocolDefinition> {
+  /** Answers requests, by request name. */
+  handle?: { [K in RequestName<P>]?: RequestHandler<P, K> }
+  /** Handles client events, by event name. */
+  on?: { [K in ClientEventName<P>]?: EventHandler<P, K> }
+}
 
 /** Options of `send`. */
 export interface SendOptions {

@@ -54,4 +54,19 @@ app.wirebox('/ws', { protocol }, (conn) => {
   conn.send('ecg.history', payload).catch(() => {})
 })
 
+// The route's own handlers, typed the same way; the setup function is optional.
+app.wirebox('/route-handlers', {
+  protocol,
+  handle: {
+    'ecg.history': ({ patient_id, samples }, { connection }) => ({ patient_id: `${patient_id}@${connection.id}`, signal: new Array<number>(samples).fill(0) })
+  },
+  on: { note: ({ text }) => { text.toUpperCase() } }
+})
+// @ts-expect-error the response lacks `signal`
+app.wirebox('/wrong-response', { protocol, handle: { 'ecg.history': ({ patient_id }) => ({ patient_id }) } })
+// @ts-expect-error not a request of this protocol
+app.wirebox('/unknown-request', { protocol, handle: { 'ecg.unknown': () => ({}) } })
+// @ts-expect-error `text` is a string
+app.wirebox('/wrong-event', { protocol, on: { note: ({ text }) => { text.toFixed() } } })
+
 export { payload, response, data, wrongData, wrongPayload }
