@@ -24,6 +24,7 @@ import type { RouteContext } from './server/connection.js'
 import type { RouteHandlers } from './server/connection.js'
 import { handlerSlots, routeHandlers } from './server/inbound.js'
 import { releaseUpgradeLeftovers, upgradeErrorListeners } from './server/upgrade-leftovers.js'
+import type { TrackingServer } from './server/upgrade-leftovers.js'
 import { negotiate, parseSubprotocols } from './negotiation.js'
 import type { Negotiated } from './negotiation.js'
 import { DEFAULTS, checkPluginOptions, checkRouteOptions, resolveOptions } from './options.js'
@@ -106,6 +107,8 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
       }
     })
   }
+  // Ours: the sockets of wirebox routes leave its tracking (upgrade-leftovers.ts).
+  const wss: TrackingServer | undefined = ownsWebsocket ? fastify.websocketServer : undefined
 
   let ackIds = 0
   const nextAckId = (): number => {
@@ -252,7 +255,7 @@ const plugin: FastifyPluginAsync<WireboxPluginOptions> = async (fastify, options
         const leftovers = upgradeErrorListeners(socket, ownsWebsocket)
         const negotiation = negotiate(request.query as Record<string, unknown>, request.headers['sec-websocket-protocol'], resolved)
         const connection = new WireboxConnection<P>(socket, request.log, negotiation.negotiated, context)
-        releaseUpgradeLeftovers(socket, request, leftovers)
+        releaseUpgradeLeftovers(socket, request, leftovers, wss)
         if (!negotiation.ok) {
           request.log.info({ err: negotiation.error.message }, 'wirebox: version refused')
           connection.refuse(negotiation.error, negotiation.negotiated)

@@ -6,6 +6,12 @@
  * reply. Nothing reads either after the upgrade, yet both live as long as the connection: the
  * response, its reply, their streams' state and closures, ~1 KB per idle connection. The
  * connection keeps only the request's logger and listens for errors itself.
+ *
+ * The WebSocketServer also tracks every socket it upgrades: an entry in its `clients` and a
+ * 'close' listener that takes it out again (~130 B per connection). The plugin tracks its
+ * connections itself and closes them in its own preClose hook, so a wirebox socket is taken out
+ * of that tracking when the plugin registered @fastify/websocket (an application's server, with
+ * routes of its own, is left as it is).
  */
 import { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
@@ -25,9 +31,23 @@ export function upgradeErrorListeners (socket: WebSocket, ownErrors: boolean): F
   return ownErrors ? socket.listeners('error').slice(-1) : []
 }
 
-/** Drops `listeners` (see upgradeErrorListeners) and detaches the upgrade's ServerResponse from the TCP socket. */
-export function releaseUpgradeLeftovers (socket: WebSocket, request: FastifyRequest, listeners: Function[]): void {
+/** What the WebSocketServer keeps of the sockets it upgraded (undefined with `clientTracking: false`). */
+export interface TrackingServer {
+  readonly clients?: Set<WebSocket>
+}
+
+/**
+ * Drops `listeners` (see upgradeErrorListeners), detaches the upgrade's ServerResponse from the
+ * TCP socket and, given the `server` that upgraded it, takes the socket out of its tracking.
+ */
+export function releaseUpgradeLeftovers (socket: WebSocket, request: FastifyRequest, listeners: Function[], server?: TrackingServer): void {
   for (const listener of listeners) socket.removeListener('error', listener as (err: Error) => void)
+  // ws adds the listener that takes a tracked socket out of `clients` first, before any code of
+  // ours or the application's sees the socket.
+  if (server?.clients?.delete(socket) === true) {
+    const untrack = socket.listeners('close')[0] as ((...args: unknown[]) => void) | undefined
+    if (untrack !== undefined) socket.removeListener('close', untrack)
+  }
   const tcp = request.raw.socket as (Socket & { _httpMessage?: unknown }) | null
   const response = tcp?._httpMessage
   if (tcp != null && response instanceof ServerResponse) response.detachSocket(tcp)

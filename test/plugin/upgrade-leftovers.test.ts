@@ -10,7 +10,9 @@ import { runInNewContext } from 'node:vm'
 import { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { WebSocket as WsClient } from 'ws'
 import type { WebSocket } from 'ws'
+import websocketPlugin from '@fastify/websocket'
 import wirebox from '../../lib/index.js'
 import { testProtocol } from './fixture.js'
 import { TestClient, listen, shutdown } from './test-client.js'
@@ -102,4 +104,40 @@ test('an error listener the application put on the WebSocket is kept', async (t)
   const listeners = (socket as WebSocket).listeners('error')
   t.ok(listeners.includes(mine), 'the application\'s listener is still there')
   t.equal(listeners.length, 2, 'beside the connection\'s own; @fastify/websocket\'s is gone')
+})
+
+test("a wirebox socket leaves the WebSocketServer's tracking; closing the app still closes it and the app's own sockets", async (t) => {
+  const app = Fastify({ logger: false })
+  await app.register(wirebox, { heartbeatIntervalMs: 0 })
+  let socket: WebSocket | undefined
+  app.wirebox('/ws', { protocol: testProtocol }, (conn) => { socket = conn.socket })
+  let plain: WebSocket | undefined
+  app.get('/plain', { websocket: true }, (ws) => { plain = ws })
+  const base = await listen(app)
+  const client = await TestClient.connect(`${base}/ws?encoding=messagepack`)
+  await client.ready()
+  const other = new WsClient(`${base}/plain`)
+  const otherClosed = new Promise<number>((resolve) => other.on('close', (code: number) => resolve(code)))
+  await until(() => socket !== undefined && plain !== undefined)
+  const clients = app.websocketServer.clients
+  t.notOk(clients.has(socket as WebSocket), 'not in the server\'s clients')
+  t.equal((socket as WebSocket).listenerCount('close'), 1, 'one close listener: the connection\'s own')
+  t.ok(clients.has(plain as WebSocket), 'a socket of an application route is tracked as before')
+  await app.close()
+  t.equal(await client.closed, 1001, 'the wirebox connection is closed going away')
+  t.equal(await otherClosed, 1005, 'the application route\'s socket is closed by @fastify/websocket')
+})
+
+test('sockets stay tracked by a WebSocketServer the application registered', async (t) => {
+  const app = Fastify({ logger: false })
+  await app.register(websocketPlugin)
+  await app.register(wirebox, { heartbeatIntervalMs: 0 })
+  let socket: WebSocket | undefined
+  app.wirebox('/ws', { protocol: testProtocol }, (conn) => { socket = conn.socket })
+  const base = await listen(app)
+  t.teardown(() => shutdown(app))
+  const client = await TestClient.connect(`${base}/ws?encoding=messagepack`)
+  await client.ready()
+  await until(() => socket !== undefined)
+  t.ok(app.websocketServer.clients.has(socket as WebSocket))
 })
