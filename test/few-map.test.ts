@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { FEW, fewDelete, fewGet, fewHas, fewNames, fewSet } from '../lib/session/few-map.js'
+import { FEW, fewDelete, fewGet, fewHas, fewNames, fewSet, fewSize } from '../lib/session/few-map.js'
 import type { FewMap } from '../lib/session/few-map.js'
 
 test('a few names in a flat array, more in a Map: the same answers, in the order added', async (t) => {
@@ -42,4 +42,27 @@ test('setting again keeps the place; deleting keeps the order of the others; emp
   for (let i = 0; i < FEW; i++) big = fewDelete(big, String(i))
   t.same(fewNames(big), [String(FEW)])
   t.equal(fewDelete(big, String(FEW)), undefined, 'a Map emptied is undefined too')
+})
+
+test('a set of one is the name itself; it grows into the array and the Map and shrinks back to nothing', async (t) => {
+  let set: FewMap<true> = fewSet(undefined, 'topic/a', true)
+  t.equal(set, 'topic/a', 'one name whose value is true: the name')
+  t.equal(fewSet(set, 'topic/a', true), set, 'set again: the same')
+  t.equal(fewHas(set, 'topic/a'), true)
+  t.equal(fewHas(set, 'topic'), false, 'not a substring match')
+  t.equal(fewGet(set, 'topic/a'), true)
+  t.equal(fewGet(set, 'topic/b'), undefined)
+  t.equal(fewSize(set), 1)
+  t.same(fewNames(set), ['topic/a'])
+  t.equal(fewDelete(set, 'topic/b'), set, 'deleting another name changes nothing')
+  t.equal(fewDelete(set, 'topic/a'), undefined, 'deleting the one name empties it')
+  set = fewSet(set, 'topic/a', true)
+  for (let i = 1; i < FEW; i++) set = fewSet(set, `topic/${i}`, true)
+  t.ok(Array.isArray(set), `${FEW} names: the flat array`)
+  set = fewSet(set, 'topic/last', true)
+  t.ok(set instanceof Map, `${FEW + 1}: a Map`)
+  t.same(fewNames(set), ['topic/a', ...Array.from({ length: FEW - 1 }, (_, i) => `topic/${i + 1}`), 'topic/last'], 'in the order added')
+  t.equal(fewSize(set), FEW + 1)
+  const one = fewSet(undefined, 'x', 1)
+  t.same(one, ['x', 1], 'a value other than true: the flat array')
 })
