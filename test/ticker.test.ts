@@ -1,10 +1,10 @@
 /**
- * One timer for every connection's ticks (lib/server/ticker.ts): every member runs once per
+ * One timer for every connection's ticks (lib/session/ticker.ts): every member runs once per
  * period (a thousand per event-loop turn), a stopped member no more, a throwing one stops no other.
  * The waits poll, so a loaded machine only makes them slower.
  */
 import { test } from 'tap'
-import { everyTick, stopTicking } from '../lib/server/ticker.js'
+import { everyTick, stopTicking } from '../lib/session/ticker.js'
 import { until } from './helpers.js'
 
 const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))

@@ -72,7 +72,6 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> im
   #negotiation: Negotiation | undefined
   #attempt = 0
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined
-  #stopHeartbeat: (() => void) | undefined
   #closedByUser = false
 
   constructor (url: string, options: ClientOptions<P>, WebSocketImpl: WebSocketClass, platform: Platform, runtime: ClientRuntime = NO_RUNTIME) {
@@ -336,10 +335,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> im
     this.#negotiation = negotiation
     this.#attempt = 0
     connection.answer(MessageType.VERSION_CHECK, { payload: wire.versionCheck })
-    this.#stopHeartbeat?.()
-    // The server pings every interval: silence for two means the connection is gone.
-    const interval = negotiation.heartbeat_interval_ms
-    this.#stopHeartbeat = interval > 0 ? connection.session.liveness.watch(interval, () => { connection.socket.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout') }) : undefined
+    connection.watchHeartbeat(negotiation.heartbeat_interval_ms)
     // Subscriptions first (resuming after the last seq seen), then what was queued meanwhile:
     // what the queued calls cause on a topic is then delivered on the resumed subscription.
     Promise.allSettled(this.#topics.topics().map(async (topic) => await this.#subscribeNow(topic)))
@@ -355,8 +351,6 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> im
   [kClosed] (connection: Connection, code: number): void {
     if (connection !== this.#connection) return
     connection.live = false
-    this.#stopHeartbeat?.()
-    this.#stopHeartbeat = undefined
     this.#connection = undefined
     connection.decoder?.close()
     // What was sent may or may not have been handled: reject it. What is queued waits.

@@ -9,12 +9,14 @@ import type { DecodedMessage, EncodedMessage, MessageDecoder, MessageEncoder } f
 import { utf8Length } from '../core/bytes.js'
 import type { Platform } from '../core/platform.js'
 import type { CodecOptions } from '../core/codec.js'
-import { errors } from '../errors.js'
+import { CloseCode, errors } from '../errors.js'
 import type { WireboxError } from '../errors.js'
 import { Session } from '../session/session.js'
 import type { MessageFields } from '../session/session.js'
 import type { PendingTable } from '../session/pending.js'
 import { Inbox } from '../session/inbox.js'
+import { everyTick, stopTicking } from '../session/ticker.js'
+import type { Ticking } from '../session/ticker.js'
 import type { InboxHandlers } from '../session/inbox.js'
 import type { ClientListeners } from './listeners.js'
 import type { TopicCursors } from './topic-cursors.js'
@@ -52,6 +54,7 @@ export interface ConnectionShared {
 }
 
 const OPEN = 1
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 // The socket's error event is followed by its close event, which does the work.
 export function ignoreError (): void {}
@@ -65,7 +68,7 @@ function checkWritten (written: boolean): void {
 }
 
 /** A connection of the client, from its socket's creation to its close. */
-export class Connection implements InboxHandlers, IncomingContext {
+export class Connection implements InboxHandlers, IncomingContext, Ticking {
   readonly owner: ConnectionOwner
   readonly socket: WebSocketLike
   readonly session: Session
@@ -77,6 +80,8 @@ export class Connection implements InboxHandlers, IncomingContext {
   decoder: MessageDecoder | undefined
   /** False once the socket closed: nothing more is read, nothing more is sent. */
   live = true
+  // The server's heartbeat interval while watched (0: not watched).
+  #heartbeatMs = 0
 
   constructor (owner: ConnectionOwner, socket: WebSocketLike, shared: ConnectionShared) {
     this.owner = owner
@@ -104,7 +109,34 @@ export class Connection implements InboxHandlers, IncomingContext {
 
   /** The WebSocket closed with `code`. */
   closed (code: number): void {
+    this.watchHeartbeat(0)
     this.owner[kClosed](this, code)
+  }
+
+  /**
+   * Watches the server's heartbeat (PROTOCOL.md section 1, "Heartbeat"): the server pings every
+   * `intervalMs`, so two intervals of silence close the connection. One timer for every
+   * connection of the page or process (ticker.ts); 0 stops watching.
+   */
+  watchHeartbeat (intervalMs: number): void {
+    if (this.#heartbeatMs > 0) stopTicking(this.#heartbeatMs, this)
+    // A timer's longest delay: beyond it, timers fire at once (a server's interval is not trusted).
+    this.#heartbeatMs = intervalMs > 0 && this.live ? Math.min(intervalMs, MAX_TIMER_MS) : 0
+    if (this.#heartbeatMs === 0) return
+    this.session.liveness.seen()
+    everyTick(this.#heartbeatMs, this)
+  }
+
+  /**
+   * Ticker: closes the connection once the server has been silent for two intervals. A server
+   * that is gone cannot answer a closing handshake: where the socket can, it ends at once (ws
+   * would otherwise wait 30 s for the answer before it reports the close).
+   */
+  tick (): void {
+    if (!this.session.liveness.silent(this.#heartbeatMs)) return
+    const socket = this.socket
+    if (typeof socket.terminate === 'function') socket.terminate()
+    else socket.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
   }
 
   /** Writes an encoded message to the socket (the session's outbox calls it, in order). */

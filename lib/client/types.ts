@@ -20,6 +20,8 @@ export interface WebSocketLike {
   onmessage: ((event: { data: unknown }) => void) | null
   send (data: Uint8Array | string): void
   close (code?: number, reason?: string): void
+  /** Closes at once, without the closing handshake (ws has it; a browser's WebSocket has not). */
+  terminate?: () => void
 }
 
 /** Checks a payload: undefined when valid, else the catalog error (see `validatePayload`). */

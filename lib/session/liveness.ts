@@ -33,13 +33,4 @@ export class Liveness {
     }
     return intervalMs > 0 && at - this.#lastSeen > 2 * intervalMs
   }
-
-  /** Checks every interval and calls `gone` once the peer is silent; returns a function that stops. */
-  watch (intervalMs: number, gone: () => void): () => void {
-    if (intervalMs <= 0) return () => {}
-    this.seen()
-    const timer = setInterval(() => { if (this.silent(intervalMs)) gone() }, intervalMs)
-    ;(timer as { unref?: () => void }).unref?.()
-    return () => clearInterval(timer)
-  }
 }

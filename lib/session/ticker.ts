@@ -3,6 +3,7 @@
  * heartbeats and the sweep of incomplete chunked messages run for every connection from it, a
  * slice of connections per event-loop turn so that many connections do not stall the loop.
  * Members are objects with a `tick()` method, so that a connection needs no closure to join.
+ * Both ends use it (no Node API: in a browser the next slice waits for a timeout of 0).
  */
 
 /** Something that runs on every tick. */
@@ -20,6 +21,9 @@ interface Clock {
 
 const clocks = new Map<number, Clock>()
 
+// The turn after this one: setImmediate where there is one (Node), else a timeout of 0.
+const nextTurn: (fn: () => void) => void = typeof setImmediate === 'function' ? setImmediate : (fn) => { setTimeout(fn, 0) }
+
 /** Runs every member of `members` once, `SLICE` per turn; one removed meanwhile is skipped. */
 function tickAll (members: Set<Ticking>): void {
   const due = [...members]
@@ -35,7 +39,7 @@ function tickAll (members: Set<Ticking>): void {
         // A member handles its own failures; one that does not must not stop the others.
       }
     }
-    if (next < due.length) setImmediate(slice)
+    if (next < due.length) nextTurn(slice)
   }
   slice()
 }
@@ -46,7 +50,8 @@ export function everyTick (periodMs: number, member: Ticking): void {
   if (clock === undefined) {
     const members = new Set<Ticking>()
     const timer = setInterval(() => tickAll(members), periodMs)
-    timer.unref()
+    // The process may exit with connections open (Node); browsers have no unref.
+    ;(timer as { unref?: () => void }).unref?.()
     clock = { timer, members }
     clocks.set(periodMs, clock)
   }

@@ -1,0 +1,60 @@
+/**
+ * The client watches the server's heartbeat (PROTOCOL.md section 1, "Heartbeat"): a server
+ * silent for two of its negotiated intervals is gone, and the client closes the connection
+ * itself; a server that pings keeps it open. One timer serves every connection
+ * (lib/session/ticker.ts).
+ */
+import { test } from 'tap'
+import { createServer, connect } from 'node:net'
+import type { Server, Socket } from 'node:net'
+import { createClient } from '../lib/client/node.js'
+import type { WireboxClient } from '../lib/client/node.js'
+import { buildApp, testProtocol } from './plugin/fixture.js'
+import { listen } from './plugin/test-client.js'
+import { until } from './helpers.js'
+
+/** A TCP proxy to `port` that, once muted, forwards nothing more to the client and never closes it. */
+async function proxy (port: number): Promise<{ server: Server, port: number, mute: () => void, toClient: Socket[] }> {
+  let muted = false
+  const toClient: Socket[] = []
+  const server = createServer((client) => {
+    toClient.push(client)
+    const upstream = connect(port, '127.0.0.1')
+    client.on('data', (d) => upstream.write(d))
+    upstream.on('data', (d) => { if (!muted) client.write(d) })
+    client.on('close', () => upstream.destroy())
+    client.on('error', () => {})
+    upstream.on('error', () => {})
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { server, port: (server.address() as { port: number }).port, mute: () => { muted = true }, toClient }
+}
+
+test('a client closes the connection of a server that stopped pinging, and keeps the ones that ping', async (t) => {
+  const app = await buildApp({ heartbeatIntervalMs: 25 })
+  const base = await listen(app)
+  const silent = await proxy(Number(new URL(base).port))
+  t.teardown(async () => {
+    for (const s of silent.toClient) s.destroy()
+    silent.server.close()
+    await app.close()
+  })
+  const open = (url: string): WireboxClient<typeof testProtocol> => {
+    const client = createClient<typeof testProtocol>(`${url}/ws`, { protocol: testProtocol, reconnect: false })
+    t.teardown(() => client.close())
+    return client
+  }
+  const quiet = open(`ws://127.0.0.1:${silent.port}`)
+  const lively = open(base)
+  await Promise.all([quiet.ready(), lively.ready()])
+  t.same(await quiet.request('math.add', { a: 1, b: 1 }), { sum: 2 })
+  silent.mute()
+  // The proxy never closes its side: only the client's own watch can end the connection.
+  const clientSide = silent.toClient[0] as Socket
+  await until(() => quiet.state === 'closed', 5000)
+  await until(() => clientSide.destroyed || clientSide.readableEnded, 5000)
+  t.pass('the client closed the connection to the silent server')
+  await new Promise((resolve) => setTimeout(resolve, 150))
+  t.equal(lively.state, 'open', 'several intervals later, the connection to the pinging server is open')
+  t.same(await lively.request('math.add', { a: 2, b: 3 }), { sum: 5 })
+})
