@@ -5,11 +5,12 @@
  * connection, the server serving everyone else.
  */
 import { test } from 'tap'
+import type { Test } from 'tap'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { Writable } from 'node:stream'
 import Fastify from 'fastify'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { WebSocket as WsClient } from 'ws'
 import type { WebSocket } from 'ws'
 import websocketPlugin from '@fastify/websocket'
@@ -39,6 +40,18 @@ function logLines (): { stream: Writable, lines: Array<Record<string, unknown>> 
     }
   })
   return { stream, lines }
+}
+
+/** Declares /ws on `app`, connects one client and returns the server's WebSocket of it. */
+async function serverSocketOf (t: Test, app: FastifyInstance): Promise<WebSocket> {
+  let socket: WebSocket | undefined
+  app.wirebox('/ws', { protocol: testProtocol }, (conn) => { socket = conn.socket })
+  const base = await listen(app)
+  t.teardown(() => shutdown(app))
+  const client = await TestClient.connect(`${base}/ws?encoding=messagepack`)
+  await client.ready()
+  await until(() => socket !== undefined)
+  return socket as WebSocket
 }
 
 test('the upgrade request, its reply and response are not kept by an open connection', async (t) => {
@@ -94,14 +107,7 @@ test('an error listener the application put on the WebSocket is kept', async (t)
   await app.register(wirebox, { heartbeatIntervalMs: 0 })
   const mine = (): void => {}
   app.websocketServer.on('connection', (ws: WebSocket) => { ws.on('error', mine) })
-  let socket: WebSocket | undefined
-  app.wirebox('/ws', { protocol: testProtocol }, (conn) => { socket = conn.socket })
-  const base = await listen(app)
-  t.teardown(() => shutdown(app))
-  const client = await TestClient.connect(`${base}/ws?encoding=messagepack`)
-  await client.ready()
-  await until(() => socket !== undefined)
-  const listeners = (socket as WebSocket).listeners('error')
+  const listeners = (await serverSocketOf(t, app)).listeners('error')
   t.ok(listeners.includes(mine), 'the application\'s listener is still there')
   t.equal(listeners.length, 2, 'beside the connection\'s own; @fastify/websocket\'s is gone')
 })
@@ -132,12 +138,5 @@ test('sockets stay tracked by a WebSocketServer the application registered', asy
   const app = Fastify({ logger: false })
   await app.register(websocketPlugin)
   await app.register(wirebox, { heartbeatIntervalMs: 0 })
-  let socket: WebSocket | undefined
-  app.wirebox('/ws', { protocol: testProtocol }, (conn) => { socket = conn.socket })
-  const base = await listen(app)
-  t.teardown(() => shutdown(app))
-  const client = await TestClient.connect(`${base}/ws?encoding=messagepack`)
-  await client.ready()
-  await until(() => socket !== undefined)
-  t.ok(app.websocketServer.clients.has(socket as WebSocket))
+  t.ok(app.websocketServer.clients.has(await serverSocketOf(t, app)))
 })
