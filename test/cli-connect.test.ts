@@ -240,7 +240,7 @@ test('reconnects like the client and shows what a reconnection lost', async (t) 
   await child.waitFor(/← SUBSCRIPTION_ACK .*"topic":"ticks"/)
   await publish(3)
   await child.waitFor(/← EVENT tick topic ticks seq 3 /)
-  for (const socket of app.websocketServer.clients) socket.terminate()
+  for (const connection of app.wirebox.connections) connection.socket.terminate()
   await publish(10) // while the console is away: history keeps the last 2
   await child.waitFor(/connection lost: reconnecting/)
   await child.waitFor(/reconnected: /)

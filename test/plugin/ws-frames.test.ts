@@ -114,5 +114,5 @@ test('with permessage-deflate negotiated, messages go through ws.send', async (t
 })
 
 function openServerSockets (app: Awaited<ReturnType<typeof buildApp>>): WebSocket[] {
-  return [...app.websocketServer.clients].filter((s) => s.readyState === WebSocket.OPEN)
+  return [...app.wirebox.connections].map((c) => c.socket).filter((s) => s.readyState === WebSocket.OPEN)
 }
