@@ -17,3 +17,16 @@ test('silence is found two intervals after the last check that saw a sign of lif
   t.equal(liveness.silent(100, start + 20_201), true, 'beyond two intervals: silent')
   t.equal(liveness.silent(0, start + 99_999), false, 'never with an interval of 0')
 })
+
+test('the clock wraps after 24.8 days without a peer seen alive being taken for silent, or the reverse', async (t) => {
+  const liveness = new Liveness()
+  const wrap = Date.now() + 2 ** 31 // past the module's load by more than 2^31 ms: its 32-bit clock wrapped
+  let wrong = 0
+  for (let at = wrap - 20_000; at < wrap + 20_000; at += 97) {
+    liveness.seen()
+    if (liveness.silent(100, at)) wrong++ // heard since the last check
+    if (liveness.silent(100, at + 200)) wrong++ // two intervals: not yet
+    if (!liveness.silent(100, at + 201)) wrong++ // beyond: silent
+  }
+  t.equal(wrong, 0, 'every check across the wrap answers as anywhere else')
+})
