@@ -55,8 +55,21 @@ test('Outbox and Session: the writer may be an object, whose write method is cal
   t.equal(await outbox.push(later(message('b')), 1, false), true)
   t.same(writer.written, ['a', 'b'], 'written in order, with the writer as this')
   const session = new Session(writer)
-  t.equal(session.outbox.push(message('c'), 1, false), true)
+  t.equal(session.push(message('c'), 1, false), true)
   t.same(writer.written, ['a', 'b', 'c'])
+  // No queue until a message has to wait; then the order holds through it, `after` included.
+  let ran = false
+  session.after(() => { ran = true })
+  t.equal(ran, true, 'nothing queued: at once')
+  const d = session.push(later(message('d')), 1, false)
+  t.equal(session.push(message('e'), 1, false) instanceof Promise, true, 'behind a message still encoding: queued')
+  session.after(() => { ran = writer.written.includes('e') })
+  ran = false
+  t.equal(await d, true)
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  t.same(writer.written, ['a', 'b', 'c', 'd', 'e'], 'in the order pushed')
+  t.equal(ran, true, 'after ran once what came before was written')
+  t.equal(session.push(message('f'), 1, false), true, 'the queue emptied: written at once again')
   const acks = session.acks
   t.equal(session.acks, acks, 'the ACK table, made when first used, is the same one after')
   const acked = acks.wait(7, 'ack', 60_000, () => new Error('timeout'))

@@ -4,7 +4,8 @@
  * outbound policy and of subscriptions, the Session's writer (the Outbound), the ticker's
  * member and, through the socket, its listeners. An idle connection thus holds a few small
  * objects and no closures; what only some connections need (the rate limiter, the log with its
- * warning window, subscriptions, close handlers) is made when first used.
+ * warning window, subscriptions, close handlers, the inbound handling, the outbox queue) is made
+ * when first used.
  */
 import { randomUUID } from 'node:crypto'
 import type { WebSocket, RawData } from 'ws'
@@ -62,11 +63,12 @@ implements InboxHandlers, InboundOwner<P>, OutboundOwner, Ticking {
   readonly encoder: MessageEncoder
   readonly decoder: MessageDecoder
   readonly session: Session
-  readonly inbound: Inbound<P>
   readonly outbound: Outbound
   readonly #inbox: Inbox
   // Made when first used: the log with its warning window, the rate limit's buckets (at the
-  // first message), subscriptions (at the first), close handlers.
+  // first message), subscriptions (at the first), close handlers, the inbound handling (at the
+  // first event or request, or a handler of the connection's own).
+  #inbound: Inbound<P> | undefined
   #log: ConnectionLog | undefined
   readonly #logger: FastifyBaseLogger
   #limiter: RateLimiter | undefined
@@ -87,7 +89,6 @@ implements InboxHandlers, InboundOwner<P>, OutboundOwner, Ticking {
     this.decoder = route.decoderFor(negotiated)
     this.outbound = new Outbound(socket, route.options.backpressure, route.metrics, this)
     this.session = new Session(this.outbound)
-    this.inbound = new Inbound<P>(route, this)
     this.#inbox = new Inbox(this)
     everyTick(this.#tickPeriod, this)
     route.metrics.connections++
@@ -96,6 +97,11 @@ implements InboxHandlers, InboundOwner<P>, OutboundOwner, Ticking {
     socket.on('message', onMessage)
     socket.on('close', onClose)
     socket.on('error', onError)
+  }
+
+  /** Events and requests from the client: handlers, validation, the in-flight cap. */
+  get inbound (): Inbound<P> {
+    return (this.#inbound ??= new Inbound<P>(this.route, this))
   }
 
   /** This connection's log: warnings and errors rate-limited. */
@@ -161,9 +167,9 @@ implements InboxHandlers, InboundOwner<P>, OutboundOwner, Ticking {
    * (rejects on the ACK's timeout or a close).
    */
   deliver (encoded: Promise<EncodedMessage> | EncodedMessage, type: number, droppable: boolean, ackId?: number, eventType?: string, ackTimeoutMs?: number): boolean | Promise<boolean> {
-    const { outbox } = this.session
-    if (ackId === undefined) return outbox.push(encoded, type, droppable, eventType)
-    const acks = this.session.acks
+    const session = this.session
+    if (ackId === undefined) return session.push(encoded, type, droppable, eventType)
+    const acks = session.acks
     const timeoutMs = ackTimeoutMs ?? this.route.options.ackTimeoutMs
     const acked = acks.wait(ackId, 'ack', timeoutMs, () => new errors.WIREBOX_ERR_ACK_TIMEOUT(ackId, timeoutMs))
     acked.catch(() => {}) // awaited below when the message is written
@@ -174,7 +180,7 @@ implements InboxHandlers, InboundOwner<P>, OutboundOwner, Ticking {
     }
     let written: boolean | Promise<boolean>
     try {
-      written = outbox.push(encoded, type, droppable, eventType)
+      written = session.push(encoded, type, droppable, eventType)
     } catch (err) {
       acks.reject(ackId, err as Error)
       return Promise.reject(err)
@@ -212,7 +218,7 @@ implements InboxHandlers, InboundOwner<P>, OutboundOwner, Ticking {
     }
     const code = error.closeCode
     // After what is queued (the ERROR included) is written.
-    if (code !== undefined) this.session.outbox.after(() => this.close(code, error.code))
+    if (code !== undefined) this.session.after(() => this.close(code, error.code))
   }
 
   /** The `close` back-pressure policy: the client does not read. */

@@ -6,7 +6,7 @@
  * the client each hold one Session and add their own messages on top.
  */
 import { MessageType } from '../core/constants.js'
-import type { DecodedMessage, MessageEncoder, OutgoingMessage } from '../core/wire.js'
+import type { DecodedMessage, EncodedMessage, MessageEncoder, OutgoingMessage } from '../core/wire.js'
 import type { Envelope } from '../../schemas/envelope.js'
 import { Outbox } from './outbox.js'
 import type { MessageWriter } from './outbox.js'
@@ -39,15 +39,32 @@ export interface MessageFields {
 
 /** The shared half of a connection. */
 export class Session {
-  /** Outgoing messages, in order. */
-  readonly outbox: Outbox
+  readonly #writer: MessageWriter
+  // Outgoing messages in order, made when one first has to wait (behind a message still
+  // encoding, or an `after`): until then, and on most connections ever, each is written at once.
+  #outbox: Outbox | undefined
   // Created when first used: most connections never send a message with ACK_REQUIRED.
   #acks: PendingTable<void> | undefined
   /** When the peer was last heard from. */
   readonly liveness = new Liveness()
 
   constructor (writer: MessageWriter) {
-    this.outbox = new Outbox(writer)
+    this.#writer = writer
+  }
+
+  /**
+   * Queues an encoded message behind what is queued (Outbox.push): whether it was written, at
+   * once when it is ready and nothing waits ahead of it, else as a promise.
+   */
+  push (encoded: Promise<EncodedMessage> | EncodedMessage, type: number, droppable: boolean, eventType?: string): boolean | Promise<boolean> {
+    if (this.#outbox === undefined && !(encoded instanceof Promise)) return this.#writer.write(encoded, type, droppable, eventType)
+    return (this.#outbox ??= new Outbox(this.#writer)).push(encoded, type, droppable, eventType)
+  }
+
+  /** Runs `fn` once everything queued so far is written (e.g. a close after an ERROR). */
+  after (fn: () => void): void {
+    if (this.#outbox === undefined) return fn()
+    this.#outbox.after(fn)
   }
 
   /** Messages this end sent with ACK_REQUIRED, awaiting their ACK. */
@@ -72,7 +89,7 @@ export class Session {
   send (encoder: MessageEncoder, type: number, fields: MessageFields, flags = 0, droppable = false): boolean | Promise<boolean> {
     try {
       const message: OutgoingMessage = { type, flags, envelope: Session.envelope(type, fields) }
-      return this.outbox.push(encoder.encodeNow(message), type, droppable, message.envelope.event_type)
+      return this.push(encoder.encodeNow(message), type, droppable, message.envelope.event_type)
     } catch (err) {
       return Promise.reject(err)
     }
