@@ -7,8 +7,9 @@
 import { test } from 'tap'
 import { createServer, connect } from 'node:net'
 import type { Server, Socket } from 'node:net'
+import { WebSocket } from 'ws'
 import { createClient } from '../lib/client/node.js'
-import type { WireboxClient } from '../lib/client/node.js'
+import type { WebSocketClass, WireboxClient } from '../lib/client/node.js'
 import { buildApp, testProtocol } from './plugin/fixture.js'
 import { listen } from './plugin/test-client.js'
 import { until } from './helpers.js'
@@ -57,4 +58,38 @@ test('a client closes the connection of a server that stopped pinging, and keeps
   await new Promise((resolve) => setTimeout(resolve, 150))
   t.equal(lively.state, 'open', 'several intervals later, the connection to the pinging server is open')
   t.same(await lively.request('math.add', { a: 2, b: 3 }), { sum: 5 })
+})
+
+// A WebSocket without terminate (a browser's, Node 22's global one): its close waits for the
+// server's answer, which a gone server never sends (ws waits 30 s; undici has no limit).
+class NoTerminate extends WebSocket {
+  constructor (url: string, protocols?: string | string[]) {
+    super(url, protocols)
+    Object.defineProperty(this, 'terminate', { value: undefined })
+  }
+}
+
+test('a silent server is left at once even when the socket cannot be terminated', async (t) => {
+  const app = await buildApp({ heartbeatIntervalMs: 25 })
+  const base = await listen(app)
+  const silent = await proxy(Number(new URL(base).port))
+  const client = createClient<typeof testProtocol>(`ws://127.0.0.1:${silent.port}/ws`, {
+    protocol: testProtocol,
+    reconnect: { initialDelayMs: 10, maxDelayMs: 10 },
+    WebSocket: NoTerminate as unknown as WebSocketClass
+  })
+  t.teardown(async () => {
+    client.close()
+    for (const s of silent.toClient) s.destroy()
+    silent.server.close()
+    await app.close()
+  })
+  await client.ready()
+  const states: string[] = []
+  client.onStateChange((state) => { states.push(state) })
+  const pending = client.request('math.slow', { ms: 1000 }, { timeoutMs: 60_000 })
+  pending.catch(() => {})
+  silent.mute()
+  await until(() => states.includes('reconnecting'), 5000)
+  await t.rejects(pending, { code: 'WIREBOX_ERR_CONNECTION_CLOSED', message: /4000/ }, 'what was in flight is rejected with the heartbeat timeout')
 })

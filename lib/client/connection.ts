@@ -130,13 +130,17 @@ export class Connection implements InboxHandlers, IncomingContext, Ticking {
   /**
    * Ticker: closes the connection once the server has been silent for two intervals. A server
    * that is gone cannot answer a closing handshake: where the socket can, it ends at once (ws
-   * would otherwise wait 30 s for the answer before it reports the close).
+   * would otherwise wait 30 s for the answer before it reports the close). Either way the
+   * connection is over now: a socket without `terminate` (a browser's, undici's in Node 22) may
+   * never report the close of a gone server, and the client must not wait for it to reconnect
+   * (its close event, when it comes, is then that of a connection already closed).
    */
   tick (): void {
     if (!this.session.liveness.silent(this.#heartbeatMs)) return
     const socket = this.socket
     if (typeof socket.terminate === 'function') socket.terminate()
     else socket.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
+    this.closed(CloseCode.HEARTBEAT_TIMEOUT)
   }
 
   /** Writes an encoded message to the socket (the session's outbox calls it, in order). */

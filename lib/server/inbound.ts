@@ -55,7 +55,8 @@ type AnyHandler<P extends ProtocolDefinition> = EventHandler<P, ClientEventName<
 /**
  * A route's own handlers (route options `handle` and `on`) by slot, checked once when the route
  * is declared: a name the protocol does not have (or, for `on`, an event clients may not send) is
- * refused with the error `handle` / `on` on a connection would throw; a handler must be a function.
+ * refused with the error `handle` / `on` on a connection would throw; a handler must be a function
+ * (or undefined: none). The objects must be plain (their own properties are the handlers).
  */
 export function routeHandlers (tables: ProtocolTables, slots: HandlerSlots, handle: unknown, on: unknown): ReadonlyArray<unknown> {
   const handlers = new Array<unknown>(slots.size)
@@ -64,11 +65,18 @@ export function routeHandlers (tables: ProtocolTables, slots: HandlerSlots, hand
     if (typeof given !== 'object' || given === null || Array.isArray(given)) {
       throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route options', `/${option} must be an object of handlers by name`)
     }
+    // Only own properties are read: handlers inherited (a class instance's methods, an object made
+    // with Object.create) would be dropped without a word, so such an object is refused.
+    const proto = Object.getPrototypeOf(given) as object | null
+    if (proto !== null && Object.getPrototypeOf(proto) !== null) {
+      throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route options', `/${option} must be a plain object of handlers by name (own properties; not a class instance)`)
+    }
     for (const [name, handler] of Object.entries(given)) {
-      if (typeof handler !== 'function') throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route options', `/${option}/${name} must be a function`)
+      // A name given undefined (`{ add: enabled ? fn : undefined }`, as the types allow) has no handler.
+      if (handler !== undefined && typeof handler !== 'function') throw new errors.WIREBOX_ERR_INVALID_OPTION('wirebox route options', `/${option}/${name} must be a function`)
       const slot = option === 'handle' ? slots.requests.get(name) : slots.events.get(name)
       if (slot === undefined) throw option === 'handle' ? new errors.WIREBOX_ERR_UNKNOWN_EVENT('request', name) : eventProblem(tables, 'client', name) as WireboxError
-      handlers[slot] = handler
+      if (handler !== undefined) handlers[slot] = handler
     }
   }
   return Object.freeze(handlers)

@@ -42,13 +42,25 @@ export interface TrackingServer {
  */
 export function releaseUpgradeLeftovers (socket: WebSocket, request: FastifyRequest, listeners: Function[], server?: TrackingServer): void {
   for (const listener of listeners) socket.removeListener('error', listener as (err: Error) => void)
-  // ws adds the listener that takes a tracked socket out of `clients` first, before any code of
-  // ours or the application's sees the socket.
-  if (server?.clients?.delete(socket) === true) {
-    const untrack = socket.listeners('close')[0] as ((...args: unknown[]) => void) | undefined
-    if (untrack !== undefined) socket.removeListener('close', untrack)
+  const clients = server?.clients
+  if (clients?.has(socket) === true) {
+    // ws's listener that takes a tracked socket out of `clients`. Not found by its place: a
+    // WebSocket class given in ws's `WebSocket` option may add close listeners before it, in its
+    // constructor. Not recognised (another ws): the socket stays tracked, as it was.
+    const untrack = socket.listeners('close').find(isUntrack) as ((...args: unknown[]) => void) | undefined
+    if (untrack !== undefined) {
+      clients.delete(socket)
+      socket.removeListener('close', untrack)
+    }
   }
   const tcp = request.raw.socket as (Socket & { _httpMessage?: unknown }) | null
   const response = tcp?._httpMessage
   if (tcp != null && response instanceof ServerResponse) response.detachSocket(tcp)
+}
+
+// ws (8.x) completeUpgrade's `ws.on('close', () => { this.clients.delete(ws); if (this._shouldEmitClose
+// ...) })`: recognised by ws's own private name, not by a `clients.delete` an application may write.
+function isUntrack (listener: Function): boolean {
+  const source = Function.prototype.toString.call(listener)
+  return source.includes('this.clients.delete(') && source.includes('this._shouldEmitClose')
 }

@@ -106,3 +106,33 @@ test('route handlers are checked when the route is declared, and a refused route
   // The same path declared properly afterwards: nothing of the refused ones stayed.
   t.doesNotThrow(() => app.wirebox('/ws', { protocol, handle: { add: ({ a, b }) => ({ sum: a + b }) } }))
 })
+
+test('a handler left undefined is no handler (the types allow it), and the route answers without it', async (t) => {
+  const enabled = false
+  const { base } = await start(t, {
+    handle: { add: ({ a, b }) => ({ sum: a + b }), whoami: enabled ? (_payload, { connection }) => ({ id: connection.id }) : undefined },
+    on: { note: undefined }
+  })
+  const c = await client(t, base)
+  t.same(await c.request('add', { a: 1, b: 2 }), { sum: 3 })
+  await t.rejects(c.request('whoami', {}), { code: 'WIREBOX_ERR_INTERNAL' }, 'no handler: as if not given')
+  const app = Fastify({ logger: false })
+  await app.register(wirebox)
+  t.teardown(() => app.close())
+  t.throws(() => app.wirebox('/typo', { protocol, handle: { nope: undefined } } as WireboxRoute<P>), { code: 'WIREBOX_ERR_UNKNOWN_EVENT' }, 'a name the protocol lacks is still refused')
+})
+
+test('handlers a `handle` or `on` object only inherits (a class instance, Object.create) are refused at declaration, not ignored', async (t) => {
+  const app = Fastify({ logger: false })
+  await app.register(wirebox)
+  t.teardown(() => app.close())
+  class Handlers {
+    add ({ a, b }: { a: number, b: number }): { sum: number } { return { sum: a + b } }
+  }
+  // Compiles (a class instance has the method): its handlers must not be silently dropped.
+  t.throws(() => app.wirebox('/class', { protocol, handle: new Handlers() }), { code: 'WIREBOX_ERR_INVALID_OPTION', message: /\/handle must be a plain object/ })
+  const shared = { note: (): void => {} }
+  t.throws(() => app.wirebox('/created', { protocol, on: Object.create(shared) as typeof shared }), { code: 'WIREBOX_ERR_INVALID_OPTION', message: /\/on must be a plain object/ })
+  const bare = Object.assign(Object.create(null) as Record<string, unknown>, { add: ({ a, b }: { a: number, b: number }) => ({ sum: a + b }) })
+  t.doesNotThrow(() => app.wirebox('/bare', { protocol, handle: bare } as WireboxRoute<P>), 'an object without a prototype (or a module namespace) is a plain one')
+})

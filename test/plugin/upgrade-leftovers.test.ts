@@ -140,3 +140,23 @@ test('sockets stay tracked by a WebSocketServer the application registered', asy
   await app.register(wirebox, { heartbeatIntervalMs: 0 })
   t.ok(app.websocketServer.clients.has(await serverSocketOf(t, app)))
 })
+
+test("a close listener the server's WebSocket class adds in its constructor is kept; ws's own tracking is the one dropped", async (t) => {
+  let closes = 0
+  // ws's documented `WebSocket` option (a class extending ws's), passed through `websocket`.
+  class Counted extends WsClient {
+    constructor (...args: ConstructorParameters<typeof WsClient>) {
+      super(...args)
+      this.on('close', () => { closes++ })
+    }
+  }
+  const app = Fastify({ logger: false })
+  await app.register(wirebox, { heartbeatIntervalMs: 0, websocket: { WebSocket: Counted } })
+  const socket = await serverSocketOf(t, app)
+  t.ok(socket instanceof Counted)
+  t.notOk(app.websocketServer.clients.has(socket), 'not in the server\'s clients')
+  t.equal(socket.listenerCount('close'), 2, 'the class\'s listener and the connection\'s own')
+  socket.close()
+  await until(() => closes === 1)
+  t.equal(closes, 1, 'the class\'s listener ran')
+})
