@@ -1,11 +1,14 @@
 /**
- * The client watches the server's heartbeat (PROTOCOL.md section 1, "Heartbeat"): a server
+ * A silent server is left. The client watches the server's heartbeat (PROTOCOL.md section 1, "Heartbeat"): a server
  * silent for two of its negotiated intervals is gone, and the client closes the connection
  * itself; a server that pings keeps it open. One timer serves every connection
- * (lib/session/ticker.ts).
+ * (lib/session/ticker.ts). A server that accepts a connection and never negotiates (or never
+ * answers the upgrade) is left after `connectTimeoutMs`.
  */
 import { test } from 'tap'
+import { once } from 'node:events'
 import { createServer, connect } from 'node:net'
+import { WebSocketServer } from 'ws'
 import type { Server, Socket } from 'node:net'
 import { WebSocket } from 'ws'
 import { createClient } from '../lib/client/node.js'
@@ -92,4 +95,36 @@ test('a silent server is left at once even when the socket cannot be terminated'
   silent.mute()
   await until(() => states.includes('reconnecting'), 5000)
   await t.rejects(pending, { code: 'WIREBOX_ERR_CONNECTION_CLOSED', message: /4000/ }, 'what was in flight is rejected with the heartbeat timeout')
+})
+
+test('a server that accepts and never negotiates, or never answers the upgrade, is left after connectTimeoutMs and tried again', async (t) => {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await once(wss, 'listening')
+  let upgraded = 0
+  wss.on('connection', () => { upgraded++ })
+  let accepted = 0
+  const mute = createServer(() => { accepted++ }) // takes the TCP connection, answers nothing
+  await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    for (const c of wss.clients) c.terminate()
+    wss.close()
+    mute.close()
+  })
+  for (const [url, tries] of [[`ws://127.0.0.1:${(wss.address() as { port: number }).port}/ws`, () => upgraded], [`ws://127.0.0.1:${(mute.address() as { port: number }).port}/ws`, () => accepted]] as const) {
+    const reported: Error[] = []
+    const client = createClient(url, { connectTimeoutMs: 50, reconnect: { initialDelayMs: 10, maxDelayMs: 10, maxAttempts: 1 } })
+    client.onError((err) => { reported.push(err) })
+    t.teardown(() => client.close())
+    await t.rejects(client.ready(), { code: 'WIREBOX_ERR_CONNECTION_CLOSED' }, 'ready() rejects once the attempts are spent')
+    t.equal(client.state, 'closed')
+    t.equal(tries(), 2, 'the first attempt and the one reconnection')
+    t.equal(reported.length, 2)
+    t.match(reported[0]?.message, /no negotiation within 50 ms/)
+  }
+})
+
+test('connectTimeoutMs must be 0 or more milliseconds', async (t) => {
+  for (const bad of [-1, 'soon', Number.NaN]) {
+    t.throws(() => createClient('ws://127.0.0.1:1/ws', { connectTimeoutMs: bad as number, reconnect: false }), { code: 'WIREBOX_ERR_INVALID_OPTION' }, String(bad))
+  }
 })

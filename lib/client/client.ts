@@ -78,6 +78,10 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> im
     this.url = url
     this.#options = options
     this.#validator = Object.hasOwn(options, 'validator') ? options.validator : runtime.validator
+    const connectTimeoutMs = options.connectTimeoutMs
+    if (connectTimeoutMs !== undefined && !(typeof connectTimeoutMs === 'number' && connectTimeoutMs >= 0)) {
+      throw new errors.WIREBOX_ERR_INVALID_OPTION('connectTimeoutMs', 'must be a number of milliseconds, 0 or more (0: no limit)')
+    }
     if (options.encoding === 'msgpack-compact' && options.protocol === undefined) {
       throw new errors.WIREBOX_ERR_INVALID_OPTION('encoding', 'msgpack-compact needs the protocol\'s schemas: pass { protocol }')
     }
@@ -300,6 +304,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> im
     } catch {}
     if (socket.binaryType !== 'nodebuffer') socket.binaryType = 'arraybuffer'
     this.#connection = new Connection(this, socket, this.#shared)
+    this.#connection.awaitNegotiation(this.#options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs)
     this.#negotiation = undefined
   }
 
@@ -323,6 +328,7 @@ export class WireboxClient<P extends ProtocolDefinition = ProtocolDefinition> im
       this.close(CloseCode.PROTOCOL_ERROR, 'layout mismatch')
       return
     }
+    connection.negotiated()
     connection.encoder = wire.encoder
     connection.decoder = wire.decoder
     // The decoder returns strings sliced from one string of the message's text: the session id,

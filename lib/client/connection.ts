@@ -82,6 +82,8 @@ export class Connection implements InboxHandlers, IncomingContext, Ticking {
   live = true
   // The server's heartbeat interval while watched (0: not watched).
   #heartbeatMs = 0
+  // Ends the connection if the server has not negotiated in time (set while it has not).
+  #negotiationTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor (owner: ConnectionOwner, socket: WebSocketLike, shared: ConnectionShared) {
     this.owner = owner
@@ -110,7 +112,28 @@ export class Connection implements InboxHandlers, IncomingContext, Ticking {
   /** The WebSocket closed with `code`. */
   closed (code: number): void {
     this.watchHeartbeat(0)
+    this.negotiated()
     this.owner[kClosed](this, code)
+  }
+
+  /**
+   * Gives the server `timeoutMs` to open the socket and send its negotiation; a server that
+   * accepts the connection and then says nothing is left, the failure reported (0: no limit).
+   */
+  awaitNegotiation (timeoutMs: number): void {
+    if (!(timeoutMs > 0)) return
+    this.#negotiationTimer = setTimeout(() => {
+      this.#negotiationTimer = undefined
+      if (!this.live || this.encoder !== undefined) return
+      this.owner[kReport](new errors.WIREBOX_ERR_CONNECTION_CLOSED(`the server sent no negotiation within ${timeoutMs} ms`))
+      this.abandon(CloseCode.HEARTBEAT_TIMEOUT, 'no negotiation')
+    }, Math.min(timeoutMs, MAX_TIMER_MS))
+  }
+
+  /** The negotiation arrived (or the connection closed): no more waiting for it. */
+  negotiated (): void {
+    clearTimeout(this.#negotiationTimer)
+    this.#negotiationTimer = undefined
   }
 
   /**
@@ -136,11 +159,15 @@ export class Connection implements InboxHandlers, IncomingContext, Ticking {
    * (its close event, when it comes, is then that of a connection already closed).
    */
   tick (): void {
-    if (!this.session.liveness.silent(this.#heartbeatMs)) return
+    if (this.session.liveness.silent(this.#heartbeatMs)) this.abandon(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
+  }
+
+  /** Ends a connection whose server is gone: the socket at once where it can be, and the connection now. */
+  abandon (code: number, reason: string): void {
     const socket = this.socket
     if (typeof socket.terminate === 'function') socket.terminate()
-    else socket.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
-    this.closed(CloseCode.HEARTBEAT_TIMEOUT)
+    else socket.close(code, reason)
+    this.closed(code)
   }
 
   /** Writes an encoded message to the socket (the session's outbox calls it, in order). */

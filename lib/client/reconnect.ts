@@ -24,6 +24,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
   version: 3 as const,
   compression: 'gzip' as const,
   requestTimeoutMs: 30_000,
+  connectTimeoutMs: 10_000,
   ackTimeoutMs: 10_000,
   maxQueue: 100,
   reconnect: Object.freeze({ initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 0.5, maxAttempts: Number.POSITIVE_INFINITY })

@@ -46,6 +46,12 @@ export interface ClientOptions<P extends ProtocolDefinition = ProtocolDefinition
   platform?: Platform
   /** A request without an answer after this many ms rejects (default 30000). */
   requestTimeoutMs?: number
+  /**
+   * Each connection attempt: how long the server has to open the socket and send its negotiation
+   * before the attempt is given up (reported, then the reconnection's backoff), default 10000;
+   * 0: no limit.
+   */
+  connectTimeoutMs?: number
   /** A send with `ack: true` without an ACK after this many ms rejects (default 10000). */
   ackTimeoutMs?: number
   /**
