@@ -128,3 +128,19 @@ test('connectTimeoutMs must be 0 or more milliseconds', async (t) => {
     t.throws(() => createClient('ws://127.0.0.1:1/ws', { connectTimeoutMs: bad as number, reconnect: false }), { code: 'WIREBOX_ERR_INVALID_OPTION' }, String(bad))
   }
 })
+
+test("a server's heartbeat interval beyond a timer's longest delay is watched at that delay, not every millisecond", async (t) => {
+  const app = await buildApp({ heartbeatIntervalMs: 2 ** 40 })
+  const base = await listen(app)
+  t.teardown(async () => await app.close())
+  const warnings: Error[] = []
+  const onWarning = (w: Error): void => { if (w.name === 'TimeoutOverflowWarning') warnings.push(w) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  const client = createClient<typeof testProtocol>(`${base}/ws`, { protocol: testProtocol, reconnect: false })
+  t.teardown(() => client.close())
+  t.equal((await client.ready()).heartbeat_interval_ms, 2 ** 40)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.same(warnings, [], 'no timer was asked for more than it can wait (Node would fire it every millisecond)')
+  t.equal(client.state, 'open')
+})
