@@ -2,8 +2,9 @@
  * A map from names to values for the few names a connection usually has (the events a client
  * listens to, the topics either end follows): a flat array `[name, value, name, value, ...]`
  * while there are at most FEW names, a Map beyond. One name then costs 64 bytes of heap where a
- * Map costs 184 (a Set 152), on every connection; a lookup compares at most FEW names. Names keep the order they were added in, either
- * way. The functions that change it return the map to keep (another one when it grows).
+ * Map costs 184 (a Set 152), on every connection; a lookup compares at most FEW names. Names
+ * keep the order they were added in, either way. The functions that change it return the map to
+ * keep (another one when it grows).
  */
 
 /** Names held in the flat array before it becomes a Map. */
